@@ -1,0 +1,115 @@
+// swift-tools-version:6.1
+// crisync: a Prometheus exporter for kubelet / containerd / kernel divergence.
+//
+// Module graph (data flows one way):
+//   KernelReader, RuntimeReader, KubeletReader -> Model values -> Collector -> Exposition -> Server
+// The readers are separate modules so each carries only its own dependencies (gRPC for CRI,
+// async-http-client for the kubelet, nothing for procfs) and the pure modules build in seconds.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "crisync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "crisync-exporter", targets: ["crisync-exporter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+    ],
+    targets: [
+        // C: libmicrohttpd and zlib, plus a shim for the variadic libmicrohttpd entry points.
+        .systemLibrary(
+            name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]),
+        .target(name: "CMicroHTTPDShim", dependencies: ["CMicroHTTPD"]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Pure Swift, no I/O.
+        .target(name: "Model", swiftSettings: strict),
+        .target(name: "Exposition", swiftSettings: strict),
+        .target(name: "Collector", dependencies: ["Model", "Exposition"], swiftSettings: strict),
+
+        // Readers: one per source.
+        .target(name: "KernelReader", dependencies: ["Model"], swiftSettings: strict),
+        .target(
+            name: "RuntimeReader",
+            dependencies: [
+                "Model",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "KubeletReader",
+            dependencies: [
+                "Model",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
+
+        // HTTP serving (libmicrohttpd); knows nothing of collectors.
+        .target(name: "Server", dependencies: ["CMicroHTTPD", "CMicroHTTPDShim", "CZlib", "Exposition"], swiftSettings: strict),
+
+        // Wiring: flags, refresh loop, subcommands.
+        .target(
+            name: "CrisyncApp",
+            dependencies: [
+                "Model", "Exposition", "Collector", "Server", "KernelReader", "RuntimeReader", "KubeletReader",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "crisync-exporter", dependencies: ["CrisyncApp"], swiftSettings: strict),
+
+        // Test support: a CRI driver that creates kubelet-like pods (real containerd), and a fake
+        // kubelet serving kubelet-shaped `/pods` JSON (the kubelet cannot run on these machines).
+        .target(
+            name: "CRITestSupport",
+            dependencies: [
+                "Model", "RuntimeReader",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "KubeletTestSupport",
+            dependencies: [
+                "Model",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "fake-kubelet",
+            dependencies: ["KubeletTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], swiftSettings: strict),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "CZlib"], swiftSettings: strict),
+        .testTarget(name: "KernelReaderTests", dependencies: ["KernelReader", "Model"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "RuntimeReaderTests", dependencies: ["RuntimeReader", "Model", "CRITestSupport", "KernelReader"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "KubeletReaderTests", dependencies: ["KubeletReader", "Model", "KubeletTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "CollectorTests", dependencies: ["Collector", "Model", "Exposition"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "Model", "Exposition", "KernelReader"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

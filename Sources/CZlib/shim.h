@@ -1,0 +1,4 @@
+#ifndef CRISYNC_CZLIB_H
+#define CRISYNC_CZLIB_H
+#include <zlib.h>
+#endif

@@ -1,0 +1,3 @@
+public enum CrisyncMain {
+    public static func main() {}
+}

@@ -1,0 +1,2 @@
+import CrisyncApp
+CrisyncMain.main()
