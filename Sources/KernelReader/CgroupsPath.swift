@@ -1,0 +1,84 @@
+import Model
+
+/// A container's runtime `cgroupsPath` (OCI `linux.cgroupsPath`), turned into the directory path the
+/// container has inside every cgroup hierarchy, and matched against a process's `/proc/<pid>/cgroup`.
+public enum CgroupsPath {
+    /// The path inside each hierarchy, starting with `/`; nil if `cgroupsPath` is empty or malformed.
+    ///
+    /// - cgroupfs driver: `/kubepods/burstable/pod<uid>/<id>` stays as it is (normalised: no `//`,
+    ///   no trailing `/`; `..` is refused). A relative path is taken from the root.
+    /// - systemd driver: `slice:prefix:name`, e.g. `kubepods-burstable-pod<uid>.slice:cri-containerd:<id>`
+    ///   becomes `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid>.slice/cri-containerd-<id>.scope`,
+    ///   following runc: each `-` in a slice name is one level of nesting, an empty slice is
+    ///   `system.slice`, and a name ending in `.slice` is used as is instead of `prefix-name.scope`.
+    public static func resolve(_ cgroupsPath: String) -> String? {
+        if cgroupsPath.isEmpty { return nil }
+        if !cgroupsPath.hasPrefix("/") {
+            let parts = cgroupsPath.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 3 && (parts[0].isEmpty || parts[0].hasSuffix(".slice")) {
+                return resolveSystemd(slice: String(parts[0]), prefix: String(parts[1]), name: String(parts[2]))
+            }
+        }
+        return normalise(cgroupsPath)
+    }
+
+    /// Whether the process belongs to the container's cgroup: true if, in any hierarchy, the process's
+    /// path is the container's path or below it. Nil when the process has no cgroup lines (they could
+    /// not be read) or `cgroupsPath` does not resolve; the caller then needs another rule (start times).
+    ///
+    /// Paths that start with `/..` are relative to a cgroup namespace the reader is not at the root
+    /// of; they match when, after the `..` steps, they continue the container path's tail down to and
+    /// including its last component (the container ID, which is unique).
+    public static func processIsInContainer(_ process: Model.ProcessInfo, cgroupsPath: String) -> Bool? {
+        if process.cgroups.isEmpty { return nil }
+        guard let containerPath = resolve(cgroupsPath) else { return nil }
+        let containerComponents = components(containerPath)
+        for membership in process.cgroups where pathMatches(membership.path, containerComponents: containerComponents) {
+            return true
+        }
+        return false
+    }
+
+    static func pathMatches(_ processPath: String, containerComponents: [Substring]) -> Bool {
+        let processComponents = components(processPath)
+        if processComponents.starts(with: containerComponents) { return true }
+        guard processComponents.first == "..", let containerLeaf = containerComponents.last else { return false }
+        let visible = processComponents.drop { $0 == ".." }
+        guard let leafIndex = visible.firstIndex(of: containerLeaf) else { return false }
+        let visibleHead = visible[visible.startIndex...leafIndex]
+        return containerComponents.suffix(visibleHead.count).elementsEqual(visibleHead)
+    }
+
+    private static func components(_ path: String) -> [Substring] {
+        path.split(separator: "/").filter { $0 != "." }
+    }
+
+    private static func normalise(_ path: String) -> String? {
+        let parts = components(path)
+        if parts.contains("..") { return nil }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    private static func resolveSystemd(slice: String, prefix: String, name: String) -> String? {
+        guard !name.isEmpty, !name.contains("/"), let parent = expandSlice(slice.isEmpty ? "system.slice" : slice) else {
+            return nil
+        }
+        let unit = name.hasSuffix(".slice") ? name : prefix + "-" + name + ".scope"
+        return parent == "/" ? "/" + unit : parent + "/" + unit
+    }
+
+    /// runc's `ExpandSlice`: `a-b-c.slice` lives at `/a.slice/a-b.slice/a-b-c.slice`; `-.slice` is the root.
+    static func expandSlice(_ slice: String) -> String? {
+        guard slice.hasSuffix(".slice"), !slice.contains("/") else { return nil }
+        let name = slice.dropLast(".slice".count)
+        if name == "-" { return "/" }
+        var path = ""
+        var prefix = ""
+        for component in name.split(separator: "-", omittingEmptySubsequences: false) {
+            if component.isEmpty { return nil }
+            path += "/" + prefix + component + ".slice"
+            prefix += component + "-"
+        }
+        return path.isEmpty ? nil : path
+    }
+}

@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Model
+
+/// Reads what the kernel says about processes (`/proc/<pid>/stat`, `/proc/<pid>/cgroup`) and
+/// container cgroups (v1, v2 or hybrid), rooted at two directories so tests can point it at
+/// fixture trees. A value type with no mutable state: share it freely.
+public struct KernelReader: Sendable {
+    /// The largest `/proc/<pid>/*` or cgroup file read, in bytes (procfs sizes are not trusted).
+    public static let fileSizeLimit = 64 * 1024
+    /// The largest `/proc/stat` read at start, in bytes (its `intr` line grows with the IRQ count).
+    public static let procStatSizeLimit = 1024 * 1024
+
+    /// The procfs mount, e.g. `/proc` (`--path.procfs`).
+    public let procRoot: String
+    /// The cgroup fs root, e.g. `/sys/fs/cgroup` (`--path.cgroupfs`).
+    public let cgroupRoot: String
+    /// Boot time, Unix seconds (`btime` in `<procRoot>/stat`), read once.
+    public let bootTime: Int64
+    /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`), the unit of `starttime`.
+    public let clockTicksPerSecond: Int64
+    /// The cgroup hierarchies found under `cgroupRoot` at construction.
+    public let cgroupLayout: CgroupLayout
+
+    /// Fails when `<procRoot>/stat` cannot be read or has no `btime`, or when `cgroupRoot` holds no
+    /// cgroup hierarchy: a wrong root is reported at start, not as missing processes later.
+    public init(procRoot: String = "/proc", cgroupRoot: String = "/sys/fs/cgroup") throws(KernelReaderError) {
+        self.procRoot = Self.trimmingTrailingSlashes(procRoot)
+        self.cgroupRoot = Self.trimmingTrailingSlashes(cgroupRoot)
+        let statPath = self.procRoot + "/stat"
+        let reader = FileReader(capacity: Self.procStatSizeLimit)
+        do {
+            let bytes = try reader.read(statPath)
+            guard let bootTime = BootTimeParser.bootTime(bytes) else { throw KernelReaderError.malformed(path: statPath, .missingField("btime")) }
+            self.bootTime = bootTime
+        } catch let error as FileReadError {
+            throw error.readerError(path: statPath, limit: Self.procStatSizeLimit)
+        } catch let error as KernelReaderError {
+            throw error
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+        let ticks = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        self.clockTicksPerSecond = ticks > 0 ? ticks : 100
+        self.cgroupLayout = try CgroupLayout.detect(root: self.cgroupRoot)
+    }
+
+    // MARK: Processes
+
+    /// The process with this PID, or nil if there is none: the PID does not exist, is ≤ 0, or the
+    /// process went away while being read (ENOENT/ESRCH at any step, including between the `stat`
+    /// and `cgroup` reads). Both files are opened through one descriptor of `/proc/<pid>`, so a PID
+    /// reused between the two reads cannot mix two processes.
+    ///
+    /// Throws when `stat` cannot be read for another reason, is over the size cap, or is malformed,
+    /// and when `cgroup` is malformed or over the cap. A `cgroup` file that exists but cannot be read
+    /// (EACCES/EPERM) gives empty ``Model/ProcessInfo/cgroups``.
+    public func process(pid: Int32) throws(KernelReaderError) -> Model.ProcessInfo? {
+        try readProcess(pid: pid, using: FileReader(capacity: Self.fileSizeLimit))
+    }
+
+    func readProcess(pid: Int32, using reader: FileReader) throws(KernelReaderError) -> Model.ProcessInfo? {
+        guard pid > 0 else { return nil }
+        let directory = procRoot + "/" + String(pid)
+        let directoryFD: Int32
+        do {
+            directoryFD = try FileReader.openDirectory(directory)
+        } catch {
+            if error.isGone { return nil }
+            throw error.readerError(path: directory, limit: Self.fileSizeLimit)
+        }
+        defer { _ = close(directoryFD) }
+
+        let stat: ProcStat
+        do {
+            let bytes = try reader.read("stat", relativeTo: directoryFD)
+            stat = try Self.parseStat(bytes, pid: pid, path: directory + "/stat")
+        } catch let error as FileReadError {
+            if error.isGone { return nil }
+            throw error.readerError(path: directory + "/stat", limit: Self.fileSizeLimit)
+        } catch let error as KernelReaderError {
+            throw error
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+
+        var cgroups: [CgroupMembership] = []
+        do {
+            let bytes = try reader.read("cgroup", relativeTo: directoryFD)
+            cgroups = try ProcCgroupParser.parse(bytes)
+        } catch let error as FileReadError {
+            if error.isGone { return nil }
+            if case .system(let code) = error, code == EACCES || code == EPERM {
+                cgroups = []
+            } else {
+                throw error.readerError(path: directory + "/cgroup", limit: Self.fileSizeLimit)
+            }
+        } catch let error as KernelParseError {
+            throw .malformed(path: directory + "/cgroup", error)
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+
+        return Model.ProcessInfo(
+            pid: pid, command: stat.command, state: stat.state, ppid: stat.ppid,
+            startTime: Double(bootTime) + Double(stat.startTimeTicks) / Double(clockTicksPerSecond),
+            exitStatus: Self.exitStatus(of: stat), cgroups: cgroups)
+    }
+
+    private static func parseStat(_ bytes: UnsafeBufferPointer<UInt8>, pid: Int32, path: String) throws(KernelReaderError) -> ProcStat {
+        let stat: ProcStat
+        do {
+            stat = try ProcStatParser.parse(bytes)
+        } catch {
+            throw .malformed(path: path, error)
+        }
+        guard stat.pid == pid else { throw .malformed(path: path, .invalidField(name: "pid", value: String(stat.pid))) }
+        return stat
+    }
+
+    /// `exit_code` is the wait status only once the task has exited; for a live (e.g. ptrace-stopped)
+    /// task the field holds other things, so it is reported for zombie and dead tasks only.
+    private static func exitStatus(of stat: ProcStat) -> Int32? {
+        switch stat.state {
+        case .zombie, .dead: stat.exitCode
+        default: nil
+        }
+    }
+
+    // MARK: Cgroups
+
+    /// What the cgroup fs shows for a container's runtime `cgroupsPath` (cgroupfs or systemd form; see
+    /// ``CgroupsPath/resolve(_:)``). Never throws: a file that is missing or unreadable is "unknown"
+    /// (nil); a path that does not resolve does not exist.
+    ///
+    /// - `exists`: the directory is in the cgroup2 tree or in any v1 hierarchy.
+    /// - `populated`: v2 `cgroup.events` `populated`; where that is missing (hybrid hosts without it,
+    ///   pure v1), a non-empty v1 `cgroup.procs` (memory hierarchy first).
+    /// - `oomKills`: v2 `memory.events` `oom_kill`; else v1 `memory.oom_control` `oom_kill`.
+    public func cgroup(path: String) -> Model.CgroupInfo {
+        readCgroup(path: path, using: FileReader(capacity: Self.fileSizeLimit))
+    }
+
+    func readCgroup(path cgroupsPath: String, using reader: FileReader) -> Model.CgroupInfo {
+        guard let relative = CgroupsPath.resolve(cgroupsPath) else { return CgroupInfo(path: cgroupsPath, exists: false) }
+        var exists = false
+        var populated: Bool?
+        var oomKills: UInt64?
+
+        if let unified = cgroupLayout.unifiedDirectory {
+            let directory = unified + relative
+            if FileSystem.isDirectory(directory) {
+                exists = true
+                populated = (try? reader.read(directory + "/cgroup.events")).flatMap(CgroupEventsParser.populated)
+                oomKills = (try? reader.read(directory + "/memory.events")).flatMap(MemoryEventsParser.oomKills)
+            }
+        }
+        // The v1 memory hierarchy answers all three questions; the others only "exists" and "populated".
+        let memory = cgroupLayout.v1Memory
+        if let memory, FileSystem.isDirectory(memory.directory + relative) {
+            let directory = memory.directory + relative
+            exists = true
+            if populated == nil { populated = try? reader.hasContent(directory + "/cgroup.procs") }
+            if oomKills == nil {
+                oomKills = (try? reader.read(directory + "/memory.oom_control")).flatMap(MemoryOOMControlParser.oomKills)
+            }
+        }
+        if !exists || populated == nil {
+            for hierarchy in cgroupLayout.v1Hierarchies where hierarchy != memory {
+                let directory = hierarchy.directory + relative
+                guard FileSystem.isDirectory(directory) else { continue }
+                exists = true
+                if populated == nil { populated = try? reader.hasContent(directory + "/cgroup.procs") }
+                if populated != nil { break }
+            }
+        }
+        return CgroupInfo(path: cgroupsPath, exists: exists, populated: populated, oomKills: oomKills)
+    }
+
+    // MARK: Snapshot
+
+    /// Reads every PID in `pids` and the parent of each (the shim, so a stopped shim in state `T` is
+    /// seen), and every cgroup in `cgroupPaths`, keyed by the path as given.
+    ///
+    /// `queriedPIDs` holds every PID read (asked for or parent), so a queried PID missing from
+    /// `processes` is gone. A PID whose read failed (see ``process(pid:)``) is left out of both and
+    /// recorded in `readErrors` with the reason: it is unknown, not gone. PIDs ≤ 0 are ignored.
+    public func snapshot(pids: some Sequence<Int32>, cgroupPaths: some Sequence<String>) -> Model.KernelSnapshot {
+        let reader = FileReader(capacity: Self.fileSizeLimit)
+        var snapshot = KernelSnapshot()
+        func read(_ pid: Int32) {
+            guard pid > 0, snapshot.queriedPIDs.contains(pid) == false, snapshot.readErrors[pid] == nil else { return }
+            do {
+                if let process = try readProcess(pid: pid, using: reader) { snapshot.processes[pid] = process }
+                snapshot.queriedPIDs.insert(pid)
+            } catch {
+                snapshot.readErrors[pid] = error.description
+            }
+        }
+        let requested = Array(pids)
+        for pid in requested { read(pid) }
+        for pid in requested {
+            if let parent = snapshot.processes[pid]?.ppid { read(parent) }
+        }
+        for path in cgroupPaths where snapshot.cgroups[path] == nil {
+            snapshot.cgroups[path] = readCgroup(path: path, using: reader)
+        }
+        return snapshot
+    }
+
+    private static func trimmingTrailingSlashes(_ path: String) -> String {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import KernelReader
+import Model
+import Testing
+
+/// The reader against this machine's real /proc: our own process, a fresh child, a real zombie under
+/// a stopped parent, and a PID that has gone.
+@Suite("KernelReader on the real /proc")
+struct KernelReaderLiveProcTests {
+    let reader: KernelReader
+
+    init() throws {
+        reader = try KernelReader()
+    }
+
+    @Test func bootTimeMatchesTheKernel() throws {
+        let procStat = try String(contentsOfFile: "/proc/stat", encoding: .utf8)
+        let line = try #require(procStat.split(separator: "\n").first { $0.hasPrefix("btime ") })
+        #expect(reader.bootTime == Int64(line.dropFirst("btime ".count)))
+        #expect(reader.bootTime < Int64(Date().timeIntervalSince1970))
+    }
+
+    @Test func ourOwnProcess() throws {
+        let process = try #require(try reader.process(pid: getpid()))
+        #expect(process.pid == getpid())
+        #expect([.running, .sleeping].contains(process.state))
+        #expect(process.ppid == getppid())
+        let now = Date().timeIntervalSince1970
+        #expect(process.startTime <= now + 1)
+        #expect(process.startTime >= Double(reader.bootTime))
+        #expect(process.exitStatus == nil)
+        let cgroupText = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)
+        #expect(process.cgroups == (try ProcCgroupParser.parse(cgroupText)))
+        #expect(!process.cgroups.isEmpty)
+    }
+
+    @Test func aFreshChildStartsNow() throws {
+        let child = try ChildProcess(["/bin/sleep", "30"])
+        defer { child.kill() }
+        let spawnedAt = Date().timeIntervalSince1970
+        // Right after the spawn the child may still carry our own name until it has exec'd.
+        var process: Model.ProcessInfo?
+        #expect(try waitUntil(seconds: 5) {
+            process = try reader.process(pid: child.pid)
+            return process?.command == "sleep"
+        })
+        let found = try #require(process)
+        #expect(found.ppid == getpid())
+        #expect([.running, .sleeping].contains(found.state))
+        // btime is whole seconds and starttime is in ticks, so allow a little over one second.
+        #expect(abs(found.startTime - spawnedAt) < 2, "start \(found.startTime) vs spawn \(spawnedAt)")
+    }
+
+    struct ZombieCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        /// Shell code that starts a child in the background and leaves its PID in `$!`.
+        var startChild: String
+        /// The raw wait status the zombie's `exit_code` field should show.
+        var waitStatus: Int32
+        var testDescription: String { name }
+    }
+
+    @Test(arguments: [
+        ZombieCase(name: "child killed by SIGKILL", startChild: "sleep 100 & kill -9 $!", waitStatus: 9),
+        ZombieCase(name: "child that exits 3", startChild: "(exit 3) &", waitStatus: 3 << 8),
+        ZombieCase(name: "child that exits 0", startChild: "sleep 0 &", waitStatus: 0),
+    ])
+    func realZombieUnderAStoppedParent(_ testCase: ZombieCase) throws {
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("zombie-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        // The shell starts the child, then execs into sleep, which never reaps it: a zombie until
+        // the parent dies.
+        let parent = try ChildProcess(["/bin/sh", "-c", "\(testCase.startChild)\necho $! > \(pidFile)\nexec sleep 30"])
+        defer { parent.kill() }
+        var written: Int32?
+        #expect(waitUntil(seconds: 5) {
+            // The file is complete once it ends in a newline.
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), text.hasSuffix("\n") else { return false }
+            written = Int32(text.dropLast())
+            return true
+        })
+        let zombiePID = try #require(written)
+
+        var zombie: Model.ProcessInfo?
+        #expect(try waitUntil(seconds: 5) {
+            zombie = try reader.process(pid: zombiePID)
+            return zombie?.state == .zombie
+        })
+        let found = try #require(zombie)
+        #expect(found.state == .zombie)
+        #expect(found.exitStatus == testCase.waitStatus)
+        #expect(found.ppid == parent.pid)
+
+        // Stop the parent as a wedged shim would be: the snapshot must show it in state T.
+        #expect(Glibc.kill(parent.pid, SIGSTOP) == 0)
+        var snapshot = KernelSnapshot()
+        #expect(waitUntil(seconds: 5) {
+            snapshot = reader.snapshot(pids: [zombiePID], cgroupPaths: [String]())
+            return snapshot.processes[parent.pid]?.state == .stopped
+        })
+        #expect(snapshot.processes[zombiePID]?.state == .zombie)
+        #expect(snapshot.processes[parent.pid]?.command == "sleep")
+        #expect(snapshot.queriedPIDs == [zombiePID, parent.pid])
+        #expect(snapshot.readErrors.isEmpty)
+    }
+
+    @Test func aReapedPIDIsGone() throws {
+        let child = try ChildProcess(["/bin/true"])
+        child.waitForExit()
+        #expect(try reader.process(pid: child.pid) == nil)
+        let snapshot = reader.snapshot(pids: [child.pid], cgroupPaths: [String]())
+        #expect(snapshot.queriedPIDs == [child.pid])
+        #expect(snapshot.processes.isEmpty)
+        #expect(snapshot.readErrors.isEmpty)
+    }
+
+    @Test func snapshotOfOurselvesIncludesOurParent() throws {
+        let snapshot = reader.snapshot(pids: [getpid()], cgroupPaths: [String]())
+        #expect(snapshot.processes[getpid()]?.ppid == getppid())
+        #expect(snapshot.processes[getppid()] != nil)
+        #expect(snapshot.queriedPIDs == [getpid(), getppid()])
+    }
+}
+
+/// A child process started with Foundation's `Process`, killed and reaped by PID when done.
+final class ChildProcess: @unchecked Sendable {
+    private let process = Process()
+    var pid: Int32 { process.processIdentifier }
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func waitForExit() { process.waitUntilExit() }
+
+    /// SIGKILL (works on a stopped process too), then reap.
+    func kill() {
+        if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
