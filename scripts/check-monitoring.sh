@@ -39,4 +39,4 @@ if ! "$python" -c 'import yaml' 2>/dev/null; then
   "$python" -c 'import yaml' || { echo "check-monitoring: $python cannot import yaml" >&2; exit 1; }
 fi
 
-exec "$python" "$root/tests/monitoring/run.py" "$@"
+PYTHONDONTWRITEBYTECODE=1 exec "$python" "$root/tests/monitoring/run.py" "$@"

@@ -14,7 +14,7 @@ rules="$root/alerts/crisync.rules.yaml"
 target="$root/deploy/kubernetes/prometheusrule.yaml"
 
 usage() { echo "usage: $0 [--check]" >&2; exit 2; }
-mode=write
+mode="write"
 case "${1:-}" in
   "") ;;
   --check) mode=check ;;

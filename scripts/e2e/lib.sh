@@ -15,7 +15,13 @@
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 E2E_PIDS=()
-E2E_PYTHON="${E2E_PYTHON:-python3}"
+# A python3 with PyYAML (derive-rules.py needs it; webhook.py needs only the stdlib).
+if [[ -z ${E2E_PYTHON:-} ]]; then
+  E2E_PYTHON=python3
+  if ! python3 -c 'import yaml' 2>/dev/null && /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+    E2E_PYTHON=/usr/bin/python3
+  fi
+fi
 
 e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
 

@@ -101,8 +101,19 @@ def smoke(ctx):
     require_success([ctx.path("scripts/e2e/smoke.sh")], timeout=180, env=env)
 
 
+SHELL_SCRIPTS = ["scripts/check-monitoring.sh", "scripts/sync-prometheusrule.sh", "scripts/e2e/lib.sh",
+                 "scripts/e2e/render-config.sh", "scripts/e2e/smoke.sh"]
+
+
+def shellcheck(ctx):
+    if not shutil.which("shellcheck"):
+        raise CheckSkipped("shellcheck not found (Debian package shellcheck)")
+    require_success(["shellcheck", "-x", *SHELL_SCRIPTS], cwd=ctx.root)
+
+
 def checks(ctx):
     return [
+        ("scripts: shellcheck is clean on the monitoring scripts", lambda: shellcheck(ctx)),
         ("e2e: templates render to configs promtool and amtool accept", lambda: render_problems(ctx)),
         ("e2e: webhook.py stores valid payloads, refuses garbage, stops on SIGTERM", lambda: webhook_problems(ctx)),
         ("e2e: real prometheus + alertmanager start from the templates and deliver to the webhook",

@@ -16,6 +16,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 
 import dashboard_checks  # noqa: E402
 import deploy_checks  # noqa: E402
