@@ -38,6 +38,31 @@ CONTRACT = {
     "process_start_time_seconds": "gauge",
 }
 
+# The labels of each contract family (issue #4), for checking label matchers.
+CONTRACT_LABELS = {
+    "crisync_source_up": {"source"},
+    "crisync_source_duration_seconds": {"source"},
+    "crisync_source_errors_total": {"source"},
+    "crisync_refresh_timestamp_seconds": set(),
+    "crisync_runtime_info": {"runtime_name", "runtime_version", "runtime_api_version"},
+    "crisync_runtime_condition": {"condition"},
+    "crisync_runtime_known_issue": {"issue", "fixed_in"},
+    "crisync_containers": {"source", "state"},
+    "crisync_divergent_containers": {"kind"},
+    "crisync_container_divergence_seconds": {"namespace", "pod", "container", "container_id", "kind"},
+    "crisync_container_terminations_total": {"namespace", "reason", "signal"},
+    "crisync_abnormally_terminated_containers": {"reason"},
+    "crisync_container_oom_kills_total": {"namespace", "pod", "container"},
+    "crisync_terminating_pods": set(),
+    "crisync_pod_termination_overdue_seconds": {"namespace", "pod", "uid", "blocked_by"},
+    "crisync_stuck_terminating_pods": {"blocked_by"},
+    "crisync_build_info": {"version", "revision", "swift_version"},
+}
+
+# Labels Prometheus attaches at scrape time (the ServiceMonitor adds node; cluster is a target or
+# external label).
+TARGET_LABELS = {"job", "instance", "node", "cluster"}
+
 # Added by Prometheus to every scrape, not by crisync.
 SCRAPE_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_series_added",
                  "scrape_samples_post_metric_relabeling"}
@@ -67,6 +92,20 @@ def families_in_exposition(text):
         if match:
             names.add(match.group(1))
     return names
+
+
+def labels_in_exposition(text):
+    """{metric name: set of label names} over the sample lines of an exposition."""
+    labels = {}
+    for line in text.splitlines():
+        line = line.strip()
+        match = _SAMPLE.match(line)
+        if not match or line.startswith("#"):
+            continue
+        names = labels.setdefault(match.group(1), set())
+        if line[match.end() - 1] == "{":
+            names.update(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="', line[match.end():line.rfind("}")]))
+    return labels
 
 
 def families_in_golden_files(paths):

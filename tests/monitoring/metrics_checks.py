@@ -37,6 +37,40 @@ def metrics_used(root):
     return used
 
 
+def selectors_used(root):
+    """[(where, promql.Selector)] over the alert rules and both dashboards' panel queries."""
+    found = []
+    with open(os.path.join(root, RULES), encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    for group in document.get("groups") or []:
+        for rule in group.get("rules") or []:
+            for selector in promql.scan(rule["expr"])[0]:
+                found.append((f"rule {rule.get('alert') or rule.get('record')}", selector))
+    for relative in dashboard_checks.DASHBOARDS:
+        with open(os.path.join(root, relative), encoding="utf-8") as handle:
+            dashboard = json.load(handle)
+        for title, _, target in dashboard_checks.panel_targets(dashboard):
+            for selector in promql.scan(target.get("expr") or "")[0]:
+                found.append((f"{os.path.basename(relative)}: {title}", selector))
+    return found
+
+
+def label_problems(label_sets, selectors):
+    """Matchers on labels a family does not have (a typo matches nothing, silently).
+
+    label_sets: {metric: set of label names it has}; metrics not in it are not checked.
+    """
+    problems = []
+    for where, selector in selectors:
+        if selector.name not in label_sets:
+            continue
+        allowed = label_sets[selector.name] | families.TARGET_LABELS
+        for label, _, _ in selector.matchers:
+            if label not in allowed and label != "__name__":
+                problems.append(f"{where}: {selector.name} has no label {label!r}")
+    return sorted(set(problems))
+
+
 def problems_against(known, used):
     return [f"{metric} is not in crisync's output; used by {', '.join(sorted(set(places))[:4])}"
             for metric, places in families.unknown_metrics(used, known).items()]
@@ -75,4 +109,16 @@ def checks(ctx):
         fail_if(problems_against(known, used), heading=f"checked against {source}:")
         print(f"    {len(used)} metrics used by alerts and dashboards, all in {source}")
 
-    return [("metrics: every metric in alerts and dashboards exists in crisync's output", every_metric_exists)]
+    def every_label_exists():
+        if ctx.golden:
+            label_sets = {}
+            for path in ctx.golden:
+                with open(path, encoding="utf-8") as handle:
+                    for name, labels in families.labels_in_exposition(handle.read()).items():
+                        label_sets.setdefault(name, set()).update(labels)
+        else:
+            label_sets = families.CONTRACT_LABELS
+        fail_if(label_problems(label_sets, selectors_used(ctx.root)))
+
+    return [("metrics: every metric in alerts and dashboards exists in crisync's output", every_metric_exists),
+            ("metrics: every label matcher names a label the metric has", every_label_exists)]

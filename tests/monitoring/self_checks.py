@@ -43,6 +43,12 @@ def promql_problems():
                   'crisync_x_total{a="1"} 3\ncrisync_y 1\n# EOF\n')
     if families.families_in_exposition(exposition) != {"crisync_x_total", "crisync_y"}:
         problems.append(f"families_in_exposition read {families.families_in_exposition(exposition)}")
+    labelled = 'a{x="1",y="a,b=\\"c\\""} 1\nb 2\n'
+    if families.labels_in_exposition(labelled) != {"a": {"x", "y"}, "b": set()}:
+        problems.append(f"labels_in_exposition read {families.labels_in_exposition(labelled)}")
+    typo = [("test", promql.scan('crisync_source_up{sorce="runtime", node="n"}')[0][0])]
+    if not metrics_checks.label_problems(families.CONTRACT_LABELS, typo):
+        problems.append("label check missed a misspelt label")
     readme = "| family | type |\n|---|---|\n| `crisync_source_up` | gauge |\n| not_a_metric | x |\n"
     if families.families_in_readme(readme) != {"crisync_source_up"}:
         problems.append(f"families_in_readme read {families.families_in_readme(readme)}")
