@@ -137,6 +137,14 @@ final class ChildProcess: @unchecked Sendable {
 
     func waitForExit() { process.waitUntilExit() }
 
+    var isRunning: Bool { process.isRunning }
+
+    /// The signal that ended the process, or nil if it exited (or is still running).
+    var terminationSignal: Int32? {
+        guard !process.isRunning, process.terminationReason == .uncaughtSignal else { return nil }
+        return process.terminationStatus
+    }
+
     /// SIGKILL (works on a stopped process too), then reap.
     func kill() {
         if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
