@@ -67,6 +67,25 @@ private struct InfoDocument: Decodable {
     var sandboxID: String?
     var runtimeSpec: RuntimeSpec?
 
+    enum CodingKeys: String, CodingKey {
+        case pid, sandboxID, runtimeSpec
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        // Foundation reports a fractional number for an integer as "not valid JSON"; name the field.
+        if let pid = try? container.decodeIfPresent(Int64.self, forKey: .pid) {
+            self.pid = pid
+        } else if let number = try? container.decodeIfPresent(Double.self, forKey: .pid) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .pid, in: container, debugDescription: "expected an integer, found \(number)")
+        } else {
+            self.pid = try container.decodeIfPresent(Int64.self, forKey: .pid)
+        }
+        sandboxID = try container.decodeIfPresent(String.self, forKey: .sandboxID)
+        runtimeSpec = try container.decodeIfPresent(RuntimeSpec.self, forKey: .runtimeSpec)
+    }
+
     struct RuntimeSpec: Decodable {
         var linux: Linux?
     }
