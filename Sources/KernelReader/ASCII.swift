@@ -51,10 +51,18 @@ func parseInt32(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
     return Int32(exactly: value)
 }
 
-/// The text of `bytes` for error messages, cut to `limit` bytes so a huge bad field cannot flood a log.
+/// The text of `bytes` for error messages: cut to `limit` bytes so a huge bad field cannot flood a
+/// log, and with control characters escaped (`\n`) so every error stays on one line.
 func excerpt(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int = 80) -> String {
     let cut = UnsafeBufferPointer(rebasing: bytes.prefix(limit))
-    let text = String(decoding: cut, as: UTF8.self)
+    var text = ""
+    for scalar in String(decoding: cut, as: UTF8.self).unicodeScalars {
+        if scalar.properties.generalCategory == .control {
+            text += scalar.escaped(asASCII: true)
+        } else {
+            text.unicodeScalars.append(scalar)
+        }
+    }
     return bytes.count > limit ? text + "…" : text
 }
 

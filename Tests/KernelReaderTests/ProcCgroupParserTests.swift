@@ -73,4 +73,33 @@ struct ProcCgroupParserTests {
             return number == line
         }
     }
+
+    /// Random edits of real lines: the parser answers or throws (never crashes), an answer keeps the
+    /// invariants, and every error message is one line.
+    @Test func randomMutationsNeverCrash() {
+        var generator = SplitMix64(seed: 0x6367_726F_7570)
+        let seed = Array("9:name=systemd:/a\n4:memory:/crisync-lab/pod1/ctr\n2:cpu,cpuacct:/\n0::/crisync-lab/pod1/ctr\n".utf8)
+        let alphabet = Array("0123456789:,/=\n \t".utf8)
+        var parsed = 0
+        for _ in 0..<20_000 {
+            var bytes = seed
+            for _ in 0..<Int(generator.next() % 3 + 1) {
+                let position = Int(generator.next() % UInt64(bytes.count))
+                switch generator.next() % 3 {
+                case 0: bytes[position] = alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                case 1: bytes.remove(at: position)
+                default: bytes.insert(UInt8(truncatingIfNeeded: generator.next()), at: position)
+                }
+                if bytes.isEmpty { break }
+            }
+            do {
+                let memberships = try ProcCgroupParser.parse(bytes)
+                parsed += 1
+                #expect(memberships.allSatisfy { $0.hierarchyID >= 0 && $0.path.hasPrefix("/") })
+            } catch {
+                #expect(!error.description.contains("\n"))
+            }
+        }
+        #expect(parsed > 1000)
+    }
 }

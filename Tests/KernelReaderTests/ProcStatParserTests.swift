@@ -90,6 +90,7 @@ struct ProcStatParserTests {
         BadCase(line: "x1 (sleep) S 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9", error: .invalidField(name: "pid", value: "x1")),
         BadCase(line: "-4 (sleep) S 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9", error: .invalidField(name: "pid", value: "-4")),
         BadCase(line: "99999999999 (sleep) S 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9", error: .invalidField(name: "pid", value: "99999999999")),
+        BadCase(line: "1\n2 (sleep) S 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9", error: .invalidField(name: "pid", value: "1\\n2")),
         BadCase(line: "7 (sleep) SR 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9", error: .invalidField(name: "state", value: "SR")),
         BadCase(line: "7 (sleep) S -1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9", error: .invalidField(name: "ppid", value: "-1")),
         BadCase(line: "7 (sleep) S one 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9", error: .invalidField(name: "ppid", value: "one")),
