@@ -1,2 +1,3 @@
 import CrisyncApp
-CrisyncMain.main()
+
+await CrisyncMain.main()

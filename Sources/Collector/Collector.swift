@@ -1,0 +1,202 @@
+import Model
+
+/// The heart of crisync: a pure function from one refresh's reads (and what the previous refresh
+/// remembered) to findings. No I/O, no clock: everything it needs is in its arguments.
+public enum Collector {
+    public static func evaluate(
+        _ input: CollectorInput, memory previous: CollectorMemory, configuration: CollectorConfiguration = .init()
+    ) -> (findings: Findings, memory: CollectorMemory) {
+        var memory = previous
+        let now = input.now
+        let sources = sourceHealth(input, memory: &memory)
+        let up = Set(sources.filter(\.value.up).keys)
+        let runtime = up.contains(.runtime) ? input.runtime.value : nil
+        let kubelet = up.contains(.kubelet) ? input.kubelet.value : nil
+        let kernel = up.contains(.procfs) ? input.kernel.value : nil
+        let join = Join(runtime: runtime, kubelet: kubelet, kernel: kernel)
+
+        // 1. The join, and every rule about what counts as divergent.
+        var views: [ContainerView] = []
+        var candidates: [CollectorMemory.DivergenceKey: (ref: ContainerRef, detail: String)] = [:]
+        var verdicts: [String: ProcessVerdict] = [:]
+        func flag(_ kind: DivergenceKind, _ ref: ContainerRef, _ detail: String) {
+            candidates[.init(containerID: ref.containerID, kind: kind)] = (ref, detail)
+        }
+
+        for container in runtime?.containers ?? [] {
+            let ref = join.ref(for: container)
+            let kubeletEntry = join.kubeletByContainerID[container.id]
+            var view = ContainerView(
+                ref: ref, runtime: container, kubelet: kubeletEntry?.status, process: nil, parent: nil,
+                cgroup: container.status?.cgroupsPath.flatMap { kernel?.cgroups[$0] }, ownership: nil, divergences: [])
+            if container.state == .running {
+                let (verdict, process, parent, ownership) = ProcessVerdict.of(container, kernel: kernel, configuration: configuration)
+                verdicts[container.id] = verdict
+                view.process = process
+                view.parent = parent
+                view.ownership = ownership
+                switch verdict {
+                case .missing(let detail): flag(.processMissing, ref, detail)
+                case .zombie(let detail): flag(.processZombie, ref, detail)
+                case .alive, .unknown: break
+                }
+                if let status = kubeletEntry?.status {
+                    if status.ready && verdict.isDead {
+                        flag(.readyButDead, ref, "kubelet reports Ready; \(detailText(verdict))")
+                    }
+                    if case .terminated(let termination) = status.state {
+                        flag(
+                            .runtimeRunningKubeletTerminated, ref,
+                            "kubelet: terminated (\(termination.reason ?? "no reason"), exit \(termination.exitCode))")
+                    }
+                }
+                if kubelet != nil, !ref.podUID.isEmpty, join.kubeletPodsByUID[ref.podUID] == nil {
+                    flag(.runtimeOrphaned, ref, "running container of pod UID \(ref.podUID), unknown to the kubelet")
+                }
+            }
+            views.append(view)
+        }
+        if kubelet != nil {
+            for sandbox in runtime?.sandboxes ?? [] where sandbox.state == .ready && !sandbox.uid.isEmpty {
+                if join.kubeletPodsByUID[sandbox.uid] == nil {
+                    flag(.runtimeOrphaned, join.ref(for: sandbox), "ready sandbox of pod UID \(sandbox.uid), unknown to the kubelet")
+                }
+            }
+        }
+        for (id, entry) in join.kubeletByContainerID.sorted(by: { $0.key < $1.key }) {
+            let runtimeContainer = join.runtimeByID[id]
+            if runtimeContainer == nil {
+                views.append(
+                    ContainerView(
+                        ref: join.ref(for: entry, containerID: id), runtime: nil, kubelet: entry.status, process: nil,
+                        parent: nil, cgroup: nil, ownership: nil, divergences: []))
+            }
+            guard runtime != nil, case .running = entry.status.state else { continue }
+            if let runtimeContainer {
+                if runtimeContainer.state == .exited {
+                    let exit = runtimeContainer.status.map { ", exit \($0.exitCode) \($0.reason)" } ?? ""
+                    flag(.kubeletRunningRuntimeExited, join.ref(for: runtimeContainer), "runtime: EXITED\(exit)")
+                }
+            } else {
+                flag(.kubeletRunningRuntimeMissing, join.ref(for: entry, containerID: id), "runtime does not know container \(id)")
+            }
+        }
+
+        // 2. Age: a divergence counts once it has lasted --divergence.min-age. Kinds whose sources are
+        //    down keep their last known state, marked stale.
+        let evaluable = Set(DivergenceKind.allCases.filter { $0.requiredSources.isSubset(of: up) })
+        var firstSeen: [CollectorMemory.DivergenceKey: Double] = [:]
+        var reported: [CollectorMemory.DivergenceKey: Divergence] = [:]
+        for (key, candidate) in candidates where evaluable.contains(key.kind) {
+            let since = memory.firstSeen[key] ?? now
+            firstSeen[key] = since
+            if now - since >= configuration.divergenceMinAgeSeconds {
+                reported[key] = Divergence(
+                    ref: candidate.ref, kind: key.kind, since: since, ageSeconds: now - since, stale: false,
+                    detail: candidate.detail)
+            }
+        }
+        for (key, since) in memory.firstSeen where !evaluable.contains(key.kind) {
+            firstSeen[key] = since
+            if var last = memory.lastReported[key] {
+                last.ageSeconds = now - since
+                last.stale = true
+                reported[key] = last
+            }
+        }
+        memory.firstSeen = firstSeen
+        memory.lastReported = reported
+        let divergences = reported.values.sorted { ($0.ref, $0.kind) < ($1.ref, $1.kind) }
+        let kindsByContainer = Dictionary(grouping: divergences, by: \.ref.containerID).mapValues { $0.map(\.kind).sorted() }
+        for index in views.indices {
+            views[index].divergences = kindsByContainer[views[index].ref.containerID] ?? []
+        }
+
+        // 3. Terminations and OOM kills (runtime required; counters simply hold while it is down).
+        var abnormallyTerminated: [String: Int] = [:]
+        if let runtime {
+            let exited = runtime.containers.filter { $0.state == .exited } + input.exitEvents
+            Terminations.count(exited: exited, present: Set(runtime.containers.map(\.id)), join: join, memory: &memory)
+            OOMKills.count(containers: runtime.containers, join: join, kernel: kernel, memory: &memory)
+            memory.runtimeBaselineTaken = true
+            for container in runtime.containers where container.state == .exited {
+                if let status = container.status, Terminations.isAbnormal(status) {
+                    abnormallyTerminated[Terminations.reason(status), default: 0] += 1
+                }
+            }
+        }
+
+        // 4. Terminating pods (kubelet required; the last known list is kept, ageing, while it is down).
+        var terminatingPods = memory.lastTerminatingPods
+        var overduePods = memory.lastOverduePods
+        if let kubelet {
+            (terminatingPods, overduePods) = TerminatingPods.overdue(
+                pods: kubelet.pods, now: now, runtimeUp: runtime != nil, join: join, verdicts: verdicts,
+                configuration: configuration)
+            memory.lastTerminatingPods = terminatingPods
+            memory.lastOverduePods = overduePods
+            memory.lastOverdueAt = now
+        } else if let at = memory.lastOverdueAt {
+            overduePods = overduePods.map { pod in
+                var pod = pod
+                pod.overdueSeconds += now - at
+                pod.stuck = pod.overdueSeconds > configuration.stuckAfterSeconds
+                return pod
+            }
+        }
+
+        let findings = Findings(
+            timestamp: now, sources: sources, runtimeVersion: runtime?.version,
+            runtimeConditions: runtime?.conditions ?? [],
+            knownIssues: runtime?.version.map {
+                KnownIssues.affecting(runtimeName: $0.runtimeName, runtimeVersion: $0.runtimeVersion)
+            } ?? [],
+            containerCounts: containerCounts(runtime: runtime, kubelet: kubelet),
+            divergences: divergences, terminations: memory.terminations, abnormallyTerminated: abnormallyTerminated,
+            oomKills: memory.oomKills, terminatingPods: terminatingPods,
+            overduePods: overduePods.sorted { ($0.namespace, $0.pod, $0.uid) < ($1.namespace, $1.pod, $1.uid) },
+            views: views)
+        return (findings, memory)
+    }
+
+    private static func sourceHealth(_ input: CollectorInput, memory: inout CollectorMemory) -> [Source: SourceHealth] {
+        let readings: [(Source, Bool, Double, String?)] = [
+            (.runtime, input.runtime.isUp, input.runtime.durationSeconds, input.runtime.error),
+            (.kubelet, input.kubelet.isUp, input.kubelet.durationSeconds, input.kubelet.error),
+            (.procfs, input.kernel.isUp, input.kernel.durationSeconds, input.kernel.error),
+        ]
+        var health: [Source: SourceHealth] = [:]
+        for (source, up, duration, error) in readings {
+            if !up { memory.sourceErrors[source, default: 0] += 1 }
+            health[source] = SourceHealth(
+                up: up, durationSeconds: duration, errorsTotal: memory.sourceErrors[source] ?? 0,
+                lastError: up ? nil : (error ?? "no data"))
+        }
+        return health
+    }
+
+    private static func containerCounts(runtime: RuntimeSnapshot?, kubelet: KubeletSnapshot?) -> [Source: [String: Int]] {
+        var counts: [Source: [String: Int]] = [:]
+        if let runtime {
+            var byState = Dictionary(uniqueKeysWithValues: RuntimeContainerState.allCases.map { ($0.rawValue, 0) })
+            for container in runtime.containers { byState[container.state.rawValue, default: 0] += 1 }
+            counts[.runtime] = byState
+        }
+        if let kubelet {
+            var byState = ["running": 0, "waiting": 0, "terminated": 0, "unknown": 0]
+            for pod in kubelet.pods {
+                for status in pod.containers { byState[status.state.name, default: 0] += 1 }
+            }
+            counts[.kubelet] = byState
+        }
+        return counts
+    }
+
+    private static func detailText(_ verdict: ProcessVerdict) -> String {
+        switch verdict {
+        case .missing(let detail), .zombie(let detail): detail
+        case .alive: "process alive"
+        case .unknown: "process state unknown"
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Model
+
+/// The three views of every container, joined on the runtime container ID (the kubelet reports it
+/// as `containerd://<id>`). Missing sources simply leave their side empty.
+struct Join {
+    struct KubeletEntry {
+        var pod: KubeletPod
+        var status: KubeletContainerStatus
+    }
+
+    let runtime: RuntimeSnapshot?
+    let kubelet: KubeletSnapshot?
+    let kernel: KernelSnapshot?
+    let sandboxesByID: [String: RuntimeSandbox]
+    let runtimeByID: [String: RuntimeContainer]
+    let kubeletByContainerID: [String: KubeletEntry]
+    let kubeletPodsByUID: [String: KubeletPod]
+
+    init(runtime: RuntimeSnapshot?, kubelet: KubeletSnapshot?, kernel: KernelSnapshot?) {
+        self.runtime = runtime
+        self.kubelet = kubelet
+        self.kernel = kernel
+        sandboxesByID = Dictionary((runtime?.sandboxes ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        runtimeByID = Dictionary((runtime?.containers ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var byID: [String: KubeletEntry] = [:]
+        var pods: [String: KubeletPod] = [:]
+        for pod in kubelet?.pods ?? [] {
+            pods[pod.uid] = pod
+            for status in pod.containers {
+                if let id = status.runtimeContainerID { byID[id] = KubeletEntry(pod: pod, status: status) }
+            }
+        }
+        kubeletByContainerID = byID
+        kubeletPodsByUID = pods
+    }
+
+    /// Identity from CRI labels first (what the kubelet asked the runtime to run), then the sandbox,
+    /// then the kubelet's own view.
+    func ref(for container: RuntimeContainer) -> ContainerRef {
+        let sandbox = sandboxesByID[container.sandboxID]
+        let kubeletPod = kubeletByContainerID[container.id]?.pod
+        return ContainerRef(
+            namespace: container.labels.namespace ?? sandbox?.namespace ?? kubeletPod?.namespace ?? "",
+            pod: container.labels.podName ?? sandbox?.name ?? kubeletPod?.name ?? "",
+            podUID: container.labels.podUID ?? sandbox?.uid ?? kubeletPod?.uid ?? "",
+            container: container.labels.containerName ?? container.name,
+            containerID: container.id)
+    }
+
+    func ref(for sandbox: RuntimeSandbox) -> ContainerRef {
+        ContainerRef(namespace: sandbox.namespace, pod: sandbox.name, podUID: sandbox.uid, container: "", containerID: sandbox.id)
+    }
+
+    func ref(for entry: KubeletEntry, containerID: String) -> ContainerRef {
+        ContainerRef(
+            namespace: entry.pod.namespace, pod: entry.pod.name, podUID: entry.pod.uid, container: entry.status.name,
+            containerID: containerID)
+    }
+}

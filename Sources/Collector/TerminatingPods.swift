@@ -1,0 +1,38 @@
+import Model
+
+/// Pods the kubelet is deleting, how far past their deadline they are, and what holds them.
+enum TerminatingPods {
+    /// The deletion deadline is the pod's `deletionTimestamp`: the API server sets it to the time of
+    /// the delete plus the grace period.
+    static func overdue(
+        pods: [KubeletPod], now: Double, runtimeUp: Bool, join: Join,
+        verdicts: [String: ProcessVerdict], configuration: CollectorConfiguration
+    ) -> (terminating: Int, overdue: [OverduePod]) {
+        var terminating = 0
+        var overdue: [OverduePod] = []
+        for pod in pods {
+            guard let deletion = pod.deletionTimestamp?.timeIntervalSince1970 else { continue }
+            terminating += 1
+            let late = now - deletion
+            guard late > 0 else { continue }
+            overdue.append(
+                OverduePod(
+                    namespace: pod.namespace, pod: pod.name, uid: pod.uid,
+                    blockedBy: blocker(of: pod, runtimeUp: runtimeUp, join: join, verdicts: verdicts),
+                    overdueSeconds: late, stuck: late > configuration.stuckAfterSeconds))
+        }
+        return (terminating, overdue)
+    }
+
+    /// The most specific reason first: a dead-but-RUNNING process explains why a stop never completes.
+    static func blocker(of pod: KubeletPod, runtimeUp: Bool, join: Join, verdicts: [String: ProcessVerdict]) -> TerminationBlocker {
+        guard runtimeUp else { return .runtimeUnreachable }
+        let running = (join.runtime?.containers ?? []).filter { $0.state == .running && join.ref(for: $0).podUID == pod.uid }
+        let podVerdicts = running.compactMap { verdicts[$0.id] }
+        if podVerdicts.contains(where: { if case .zombie = $0 { true } else { false } }) { return .processZombie }
+        if podVerdicts.contains(where: { if case .missing = $0 { true } else { false } }) { return .processMissing }
+        if !running.isEmpty { return .containerRunning }
+        if (join.runtime?.sandboxes ?? []).contains(where: { $0.uid == pod.uid && $0.state == .ready }) { return .sandboxRunning }
+        return .unknown
+    }
+}

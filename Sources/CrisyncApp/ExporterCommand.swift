@@ -1,0 +1,104 @@
+import ArgumentParser
+import Collector
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+import Server
+
+/// `crisync-exporter`: serve the metrics. Flags are spelled as Prometheus exporters spell them.
+struct ExporterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crisync-exporter",
+        abstract: "Prometheus exporter: where the kubelet, the container runtime and the kernel disagree about a container.",
+        discussion:
+            "Reads the kubelet (/pods), the container runtime (CRI over its unix socket) and the kernel (procfs, "
+            + "cgroups) every --collector.interval, joins them per container, and serves the divergences, abnormal "
+            + "terminations and stuck terminating pods it finds on --web.telemetry-path.",
+        version: BuildInfo.version)
+
+    @OptionGroup(title: "Web") var serve: ServeOptions
+    @OptionGroup(title: "Sources") var sources: SourceOptions
+    @OptionGroup(title: "Logging") var log: LogOptions
+
+    func run() async throws {
+        log.bootstrap()
+        let logger = Logger(label: "crisync")
+        let server: HTTPServer
+        do {
+            let address = try ListenAddress(parsing: serve.listenAddress)
+            server = try HTTPServer.start(
+                ServerConfiguration(listenAddress: address, telemetryPath: serve.telemetryPath, maxRequests: serve.maxRequests))
+        } catch let error as ServerError {
+            if case .invalidListenAddress = error { throw CommandLineError("--web.listen-address: \(error)") }
+            logger.error("could not listen", metadata: ["address": "\(serve.listenAddress)", "err": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.info(
+            "listening", metadata: ["address": "\(serve.listenAddress)", "port": "\(server.port)", "version": "\(BuildInfo.version)"])
+
+        let sourceSet = SourceSet(options: sources)
+        let exporter = Exporter(
+            sources: sourceSet, configuration: sources.collectorConfiguration, server: server,
+            telemetryPath: serve.telemetryPath, logger: logger)
+        await exporter.publishInitial()
+
+        let loop = Task { await exporter.run(every: serve.interval.swiftDuration) }
+        let signal = await waitForTerminationSignal()
+        logger.info("shutting down", metadata: ["signal": "\(signal)"])
+        loop.cancel()
+        await loop.value
+        server.stop()
+        await sourceSet.close()
+    }
+}
+
+extension SourceOptions {
+    var collectorConfiguration: CollectorConfiguration {
+        CollectorConfiguration(divergenceMinAgeSeconds: divergenceMinAge.seconds, stuckAfterSeconds: stuckAfter.seconds)
+    }
+}
+
+/// A flag value that could only be judged after parsing; reported like a parse error (exit 2).
+struct CommandLineError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Suspends until SIGTERM or SIGINT arrives, and returns its name.
+func waitForTerminationSignal() async -> String {
+    await withCheckedContinuation { continuation in
+        let fired = SignalLatch(continuation)
+        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+            Glibc.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { fired.fire(name) }
+            source.resume()
+            fired.keep(source)
+        }
+    }
+}
+
+/// Resumes the continuation once, whichever signal comes first; keeps the signal sources alive.
+private final class SignalLatch: @unchecked Sendable {
+    // Guarded by `lock`; the dispatch sources call in from their own queue.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<String, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<String, Never>) {
+        self.continuation = continuation
+    }
+
+    func keep(_ source: any DispatchSourceSignal) {
+        lock.withLock { sources.append(source) }
+    }
+
+    func fire(_ name: String) {
+        let pending = lock.withLock {
+            defer { continuation = nil }
+            return continuation
+        }
+        pending?.resume(returning: name)
+    }
+}

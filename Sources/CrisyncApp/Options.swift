@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+
+/// Where and how the three sources are read. Shared by the exporter and `explain`.
+public struct SourceOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("path.procfs"), help: "procfs mount point (the host's /proc when containerised).")
+    public var procfs = "/proc"
+
+    @Option(name: .customLong("path.cgroupfs"), help: "cgroup fs mount point (v1, v2 or hybrid).")
+    public var cgroupfs = "/sys/fs/cgroup"
+
+    @Option(name: .customLong("runtime.endpoint"), help: "CRI endpoint of the container runtime (unix:///path).")
+    public var runtimeEndpoint = "unix:///run/containerd/containerd.sock"
+
+    @Option(name: .customLong("runtime.timeout"), help: "Deadline of each CRI call.")
+    public var runtimeTimeout = PrometheusDuration(seconds: 2)
+
+    @Option(name: .customLong("kubelet.url"), help: "Kubelet base URL; /pods is read from it (https, or http for the read-only port).")
+    public var kubeletURL = "https://127.0.0.1:10250"
+
+    @Option(
+        name: .customLong("kubelet.token-file"),
+        help: "Bearer token file for the kubelet, re-read on every request; empty for none.")
+    public var kubeletTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+    @Option(name: .customLong("kubelet.ca-file"), help: "CA bundle that signs the kubelet's serving certificate; empty for the system roots.")
+    public var kubeletCAFile = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+
+    @Flag(
+        name: .customLong("kubelet.insecure-skip-tls-verify"),
+        help: "Do not verify the kubelet's certificate (anyone on the path can impersonate it).")
+    public var kubeletInsecureSkipTLSVerify = false
+
+    @Option(name: .customLong("kubelet.timeout"), help: "Deadline of one kubelet request, body included.")
+    public var kubeletTimeout = PrometheusDuration(seconds: 5)
+
+    @Option(name: .customLong("kubelet.max-bytes"), help: "Largest /pods body accepted (e.g. 64MiB).")
+    public var kubeletMaxBytes = ByteSize(bytes: 64 << 20)
+
+    @Option(name: .customLong("node.name"), help: "This node's name (default: $NODE_NAME).")
+    public var nodeName = ProcessInfo.processInfo.environment["NODE_NAME"] ?? ""
+
+    @Option(name: .customLong("divergence.min-age"), help: "A divergence counts once it has lasted this long.")
+    public var divergenceMinAge = PrometheusDuration(seconds: 15)
+
+    @Option(name: .customLong("terminating.stuck-after"), help: "A terminating pod this far past its deadline is stuck.")
+    public var stuckAfter = PrometheusDuration(seconds: 60)
+
+    public init() {}
+
+    public func validate() throws {
+        guard runtimeTimeout.seconds > 0 else { throw ValidationError("--runtime.timeout must be greater than 0") }
+        guard kubeletTimeout.seconds > 0 else { throw ValidationError("--kubelet.timeout must be greater than 0") }
+        guard kubeletURL.hasPrefix("https://") || kubeletURL.hasPrefix("http://"), URL(string: kubeletURL)?.host != nil
+        else { throw ValidationError("--kubelet.url must be an http:// or https:// URL, got \"\(kubeletURL)\"") }
+        guard runtimeEndpoint.hasPrefix("unix://") || runtimeEndpoint.hasPrefix("/") else {
+            throw ValidationError("--runtime.endpoint must be unix:///path/to/socket, got \"\(runtimeEndpoint)\"")
+        }
+    }
+}
+
+/// How the exporter serves and logs.
+public struct ServeOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("web.listen-address"), help: "Address to listen on: :9731, 127.0.0.1:9731, [::1]:9731.")
+    public var listenAddress = ":9731"
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
+    public var telemetryPath = "/metrics"
+
+    @Option(name: .customLong("web.max-requests"), help: "Maximum number of parallel scrape requests; 0 disables the limit.")
+    public var maxRequests = 40
+
+    @Option(name: .customLong("collector.interval"), help: "How often the three views are read (scrapes serve the latest).")
+    public var interval = PrometheusDuration(seconds: 5)
+
+    public init() {}
+
+    public func validate() throws {
+        guard telemetryPath.hasPrefix("/"), telemetryPath != "/", telemetryPath != "/healthz" else {
+            throw ValidationError("--web.telemetry-path must start with / and not be / or /healthz, got \"\(telemetryPath)\"")
+        }
+        guard maxRequests >= 0 else { throw ValidationError("--web.max-requests must be 0 or more") }
+        guard interval.seconds >= 0.1 else { throw ValidationError("--collector.interval must be at least 100ms") }
+    }
+}
+
+public enum LogLevelOption: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case debug, info, warn, error
+}
+
+public enum LogFormatOption: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case logfmt, json
+}
+
+public struct LogOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("log.level"), help: "Only log messages with the given severity or above: debug, info, warn, error.")
+    public var level = LogLevelOption.info
+
+    @Option(name: .customLong("log.format"), help: "Output format of log messages on stderr: logfmt or json.")
+    public var format = LogFormatOption.logfmt
+
+    public init() {}
+}

@@ -1,0 +1,98 @@
+import Foundation
+import KernelReader
+import KubeletReader
+import Logging
+import Model
+import RuntimeReader
+
+/// The three readers, built from the flags, and one read of each timed and turned into a
+/// `SourceReading`: a failing source gives an error line, never a thrown error or a crash.
+final class SourceSet: Sendable {
+    let runtime: RuntimeReader?
+    let kubelet: KubeletReader?
+    let kernel: KernelReader?
+    /// Why a reader could not even be built (bad root, bad endpoint); reported on every read.
+    let runtimeSetupError: String?
+    let kubeletSetupError: String?
+    let kernelSetupError: String?
+
+    init(options: SourceOptions) {
+        let runtimeConfiguration = RuntimeReader.Configuration(timeout: options.runtimeTimeout.swiftDuration)
+        var runtimeError: String?
+        var runtime: RuntimeReader?
+        do {
+            runtime = try RuntimeReader(endpoint: options.runtimeEndpoint, configuration: runtimeConfiguration)
+        } catch {
+            runtimeError = error.description
+        }
+        self.runtime = runtime
+        runtimeSetupError = runtimeError
+
+        var kubeletError: String?
+        var kubelet: KubeletReader?
+        do {
+            kubelet = try KubeletReader(
+                configuration: KubeletReaderConfiguration(
+                    url: options.kubeletURL, tokenFile: options.kubeletTokenFile.isEmpty ? nil : options.kubeletTokenFile,
+                    caFile: options.kubeletCAFile.isEmpty ? nil : options.kubeletCAFile,
+                    certificateVerification: options.kubeletInsecureSkipTLSVerify ? .insecureSkipVerify : .full,
+                    timeoutSeconds: options.kubeletTimeout.seconds, maxBodyBytes: options.kubeletMaxBytes.bytes))
+        } catch {
+            kubeletError = error.description
+        }
+        self.kubelet = kubelet
+        kubeletSetupError = kubeletError
+
+        var kernelError: String?
+        var kernel: KernelReader?
+        do {
+            kernel = try KernelReader(procRoot: options.procfs, cgroupRoot: options.cgroupfs)
+        } catch {
+            kernelError = error.description
+        }
+        self.kernel = kernel
+        kernelSetupError = kernelError
+    }
+
+    func readRuntime() async -> (reading: SourceReading<RuntimeSnapshot>, problems: [String]) {
+        guard let runtime else { return (SourceReading(value: nil, error: runtimeSetupError, durationSeconds: 0), []) }
+        let start = ContinuousClock.now
+        do {
+            let refresh = try await runtime.refresh()
+            return (SourceReading(value: refresh.snapshot, durationSeconds: elapsed(since: start)), refresh.problems)
+        } catch {
+            return (SourceReading(value: nil, error: error.description, durationSeconds: elapsed(since: start)), [])
+        }
+    }
+
+    func readKubelet() async -> SourceReading<KubeletSnapshot> {
+        guard let kubelet else { return SourceReading(value: nil, error: kubeletSetupError, durationSeconds: 0) }
+        let start = ContinuousClock.now
+        do {
+            let snapshot = try await kubelet.readPods()
+            return SourceReading(value: snapshot, durationSeconds: elapsed(since: start))
+        } catch {
+            return SourceReading(value: nil, error: error.description, durationSeconds: elapsed(since: start))
+        }
+    }
+
+    /// Reads the processes and cgroups of the runtime's RUNNING containers (and their parents).
+    func readKernel(for runtime: RuntimeSnapshot?) -> SourceReading<KernelSnapshot> {
+        guard let kernel else { return SourceReading(value: nil, error: kernelSetupError, durationSeconds: 0) }
+        let start = ContinuousClock.now
+        let running = (runtime?.containers ?? []).filter { $0.state == .running }
+        let snapshot = kernel.snapshot(
+            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath })
+        return SourceReading(value: snapshot, durationSeconds: elapsed(since: start))
+    }
+
+    func close() async {
+        await runtime?.close()
+        try? await kubelet?.shutdown()
+    }
+}
+
+func elapsed(since start: ContinuousClock.Instant) -> Double {
+    let duration = ContinuousClock.now - start
+    return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
