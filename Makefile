@@ -1,0 +1,26 @@
+# crisync: the two commands a newcomer needs are `make run` (a real containerd with a demo and
+# crisync in front of it) and `make test` (the whole suite). Both install what they need.
+.PHONY: run demo test build release deps clean-lab regen-cri check-monitoring
+
+build:
+	scripts/deps.sh build
+	swift build
+
+release:
+	scripts/deps.sh build
+	swift build -c release
+
+run demo:
+	scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+check-monitoring:
+	scripts/check-monitoring.sh
+
+regen-cri:
+	scripts/regen-cri.sh
+
+clean-lab:
+	scripts/containerd.sh stop

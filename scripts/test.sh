@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite: what `make test` and CI run.
+#
+# 1. installs missing Debian packages, 2. starts a private containerd (stopped again on exit),
+# 3. builds, 4. checks the monitoring (promtool, dashboards, deploy, real Prometheus/Alertmanager),
+# 5. runs the end-to-end alerting test, 6. runs every Swift test (unit, golden, real containerd,
+# real sockets). The Swift test summary is the last thing printed; any failure fails the script.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+scripts/deps.sh build test
+
+export CRISYNC_LAB="${CRISYNC_LAB:-/tmp/crisync-test-lab}"
+trap 'scripts/containerd.sh stop >/dev/null 2>&1 || true' EXIT
+sock_line="$(scripts/containerd.sh start | grep '^CRI_SOCK=')"
+export CRISYNC_CRI_SOCK="${sock_line#CRI_SOCK=}"
+echo "test.sh: containerd ready at $CRISYNC_CRI_SOCK" >&2
+
+build_log="$(mktemp)"
+if ! swift build --build-tests >"$build_log" 2>&1; then
+  grep -E "error|warning:" "$build_log" | grep -v "swift-distributed-tracing" | head -60
+  echo "test.sh: build failed" >&2
+  exit 1
+fi
+grep -E "^/.*warning:" "$build_log" | sort -u || true
+rm -f "$build_log"
+
+golden_args=()
+for golden in Tests/CollectorTests/Fixtures/golden/*.prom; do
+  [[ -e $golden ]] && golden_args+=(--golden "$golden")
+done
+scripts/check-monitoring.sh "${golden_args[@]}"
+
+if [[ -x scripts/e2e/alerting.sh ]]; then
+  scripts/e2e/alerting.sh
+fi
+
+# Passing tests are summarised, failures shown whole; the last line is swift-testing's summary.
+set +e
+swift test --skip-build --disable-xctest 2>&1 | grep --line-buffered -vE '^(◇|↳)|^✔ Suite|^✔ Test [^r]|^✔ Test r[^u]'
+status=${PIPESTATUS[0]}
+set -e
+exit "$status"
