@@ -98,6 +98,11 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
+        // The demo and scenario tests: a kubelet mirroring the real runtime, and the orchestration.
+        .target(
+            name: "LabSupport",
+            dependencies: ["Model", "RuntimeReader", "CRITestSupport", "KubeletTestSupport"],
+            swiftSettings: strict),
         .executableTarget(
             name: "fake-kubelet",
             dependencies: ["KubeletTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -109,7 +114,7 @@ let package = Package(
         .testTarget(name: "RuntimeReaderTests", dependencies: ["RuntimeReader", "Model", "CRITestSupport", "KernelReader"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KubeletReaderTests", dependencies: ["KubeletReader", "Model", "KubeletTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "Model", "Exposition"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "Model", "Exposition", "KernelReader"], swiftSettings: strict),
+        .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "LabSupport", "Collector", "RuntimeReader", "KubeletReader", "Model", "Exposition", "KernelReader"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
