@@ -33,6 +33,15 @@ public struct Divergence: Sendable, Hashable {
     public var stale: Bool
     /// Evidence for people (PID, process state, parent state).
     public var detail: String
+
+    public init(ref: ContainerRef, kind: DivergenceKind, since: Double, ageSeconds: Double, stale: Bool, detail: String) {
+        self.ref = ref
+        self.kind = kind
+        self.since = since
+        self.ageSeconds = ageSeconds
+        self.stale = stale
+        self.detail = detail
+    }
 }
 
 /// What blocks a terminating pod, in the order crisync checks.
@@ -55,6 +64,15 @@ public struct OverduePod: Sendable, Hashable {
     public var blockedBy: TerminationBlocker
     public var overdueSeconds: Double
     public var stuck: Bool
+
+    public init(namespace: String, pod: String, uid: String, blockedBy: TerminationBlocker, overdueSeconds: Double, stuck: Bool) {
+        self.namespace = namespace
+        self.pod = pod
+        self.uid = uid
+        self.blockedBy = blockedBy
+        self.overdueSeconds = overdueSeconds
+        self.stuck = stuck
+    }
 }
 
 /// The health of one source at this refresh.
@@ -63,6 +81,13 @@ public struct SourceHealth: Sendable, Hashable {
     public var durationSeconds: Double
     public var errorsTotal: UInt64
     public var lastError: String?
+
+    public init(up: Bool, durationSeconds: Double, errorsTotal: UInt64, lastError: String?) {
+        self.up = up
+        self.durationSeconds = durationSeconds
+        self.errorsTotal = errorsTotal
+        self.lastError = lastError
+    }
 }
 
 /// Labels of the abnormal-termination counter.
@@ -71,6 +96,12 @@ public struct TerminationLabels: Sendable, Hashable, Comparable {
     public var reason: String
     public var signal: String
 
+
+    public init(namespace: String, reason: String, signal: String) {
+        self.namespace = namespace
+        self.reason = reason
+        self.signal = signal
+    }
     public static func < (a: Self, b: Self) -> Bool { (a.namespace, a.reason, a.signal) < (b.namespace, b.reason, b.signal) }
 }
 
@@ -80,6 +111,12 @@ public struct OOMKillLabels: Sendable, Hashable, Comparable {
     public var pod: String
     public var container: String
 
+
+    public init(namespace: String, pod: String, container: String) {
+        self.namespace = namespace
+        self.pod = pod
+        self.container = container
+    }
     public static func < (a: Self, b: Self) -> Bool { (a.namespace, a.pod, a.container) < (b.namespace, b.pod, b.container) }
 }
 
@@ -93,6 +130,17 @@ public struct ContainerView: Sendable, Hashable {
     public var cgroup: CgroupInfo?
     public var ownership: ProcessOwnership?
     public var divergences: [DivergenceKind]
+
+    public init(ref: ContainerRef, runtime: RuntimeContainer?, kubelet: KubeletContainerStatus?, process: ProcessInfo?, parent: ProcessInfo?, cgroup: CgroupInfo?, ownership: ProcessOwnership?, divergences: [DivergenceKind]) {
+        self.ref = ref
+        self.runtime = runtime
+        self.kubelet = kubelet
+        self.process = process
+        self.parent = parent
+        self.cgroup = cgroup
+        self.ownership = ownership
+        self.divergences = divergences
+    }
 }
 
 /// Everything one refresh found: the input of the metrics, the landing page and `explain`.
@@ -112,6 +160,22 @@ public struct Findings: Sendable {
     public var overduePods: [OverduePod]
     public var views: [ContainerView]
 
+
+    public init(timestamp: Double, sources: [Source: SourceHealth], runtimeVersion: RuntimeVersion?, runtimeConditions: [RuntimeCondition], knownIssues: [KnownIssue], containerCounts: [Source: [String: Int]], divergences: [Divergence], terminations: [TerminationLabels: UInt64], abnormallyTerminated: [String: Int], oomKills: [OOMKillLabels: UInt64], terminatingPods: Int, overduePods: [OverduePod], views: [ContainerView]) {
+        self.timestamp = timestamp
+        self.sources = sources
+        self.runtimeVersion = runtimeVersion
+        self.runtimeConditions = runtimeConditions
+        self.knownIssues = knownIssues
+        self.containerCounts = containerCounts
+        self.divergences = divergences
+        self.terminations = terminations
+        self.abnormallyTerminated = abnormallyTerminated
+        self.oomKills = oomKills
+        self.terminatingPods = terminatingPods
+        self.overduePods = overduePods
+        self.views = views
+    }
     public func divergentCount(_ kind: DivergenceKind) -> Int {
         divergences.lazy.filter { $0.kind == kind }.count
     }

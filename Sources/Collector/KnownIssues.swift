@@ -4,6 +4,13 @@ public struct KnownIssue: Sendable, Hashable {
     public var fixedIn: String
     public var summary: String
     public var references: String
+
+    public init(issue: String, fixedIn: String, summary: String, references: String) {
+        self.issue = issue
+        self.fixedIn = fixedIn
+        self.summary = summary
+        self.references = references
+    }
 }
 
 /// One affected range: versions `>= from` and `< fixedIn` (same release line).
