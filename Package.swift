@@ -39,7 +39,8 @@ let package = Package(
         // Pure Swift, no I/O.
         .target(name: "Model", swiftSettings: strict),
         .target(name: "Exposition", swiftSettings: strict),
-        .target(name: "Collector", dependencies: ["Model", "Exposition"], swiftSettings: strict),
+        // Collector uses KernelReader's pure cgroup path rules only; it performs no I/O.
+        .target(name: "Collector", dependencies: ["Model", "Exposition", "KernelReader"], swiftSettings: strict),
 
         // Readers: one per source.
         .target(name: "KernelReader", dependencies: ["Model"], swiftSettings: strict),
@@ -107,6 +108,10 @@ let package = Package(
             name: "fake-kubelet",
             dependencies: ["KubeletTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        .executableTarget(
+            name: "crisync-lab",
+            dependencies: ["LabSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
 
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], swiftSettings: strict),
         .testTarget(name: "ServerTests", dependencies: ["Server", "CZlib"], swiftSettings: strict),
@@ -114,7 +119,7 @@ let package = Package(
         .testTarget(name: "RuntimeReaderTests", dependencies: ["RuntimeReader", "Model", "CRITestSupport", "KernelReader"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KubeletReaderTests", dependencies: ["KubeletReader", "Model", "KubeletTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "Model", "Exposition"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "LabSupport", "Collector", "RuntimeReader", "KubeletReader", "Model", "Exposition", "KernelReader"], swiftSettings: strict),
+        .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "LabSupport", "Collector", "RuntimeReader", "KubeletReader", "Model", "Exposition", "KernelReader"], resources: [.copy("Fixtures")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

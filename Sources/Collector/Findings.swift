@@ -125,13 +125,13 @@ public struct ContainerView: Sendable, Hashable {
     public var ref: ContainerRef
     public var runtime: RuntimeContainer?
     public var kubelet: KubeletContainerStatus?
-    public var process: ProcessInfo?
-    public var parent: ProcessInfo?
+    public var process: KernelProcess?
+    public var parent: KernelProcess?
     public var cgroup: CgroupInfo?
     public var ownership: ProcessOwnership?
     public var divergences: [DivergenceKind]
 
-    public init(ref: ContainerRef, runtime: RuntimeContainer?, kubelet: KubeletContainerStatus?, process: ProcessInfo?, parent: ProcessInfo?, cgroup: CgroupInfo?, ownership: ProcessOwnership?, divergences: [DivergenceKind]) {
+    public init(ref: ContainerRef, runtime: RuntimeContainer?, kubelet: KubeletContainerStatus?, process: KernelProcess?, parent: KernelProcess?, cgroup: CgroupInfo?, ownership: ProcessOwnership?, divergences: [DivergenceKind]) {
         self.ref = ref
         self.runtime = runtime
         self.kubelet = kubelet

@@ -1,3 +1,4 @@
+import KernelReader
 import Model
 
 /// Whether the process the kernel shows at a container's PID really is that container's process.
@@ -13,16 +14,11 @@ public enum ProcessOwnership: Sendable, Hashable {
     /// where cgroups cannot be read, its start time lies within the container's lifetime: not before
     /// the container was created, not after it started).
     public static func decide(
-        process: ProcessInfo, cgroupsPath: String?, containerCreatedAt: Double?, containerStartedAt: Double?,
+        process: KernelProcess, cgroupsPath: String?, containerCreatedAt: Double?, containerStartedAt: Double?,
         tolerance: Double
     ) -> ProcessOwnership {
-        if let cgroupsPath, !cgroupsPath.isEmpty, !process.cgroups.isEmpty {
-            let leaf = cgroupLeaf(of: cgroupsPath)
-            let matches = process.cgroups.contains { membership in
-                membership.path == cgroupsPath || membership.path.hasSuffix("/" + leaf)
-                    || membership.path.contains("/" + leaf + "/")
-            }
-            return matches ? .owned : .foreign(reason: "its cgroup is not the container's (\(cgroupsPath))")
+        if let cgroupsPath, let inContainer = CgroupsPath.processIsInContainer(process, cgroupsPath: cgroupsPath) {
+            return inContainer ? .owned : .foreign(reason: "its cgroup is not the container's (\(cgroupsPath))")
         }
         if let created = containerCreatedAt, process.startTime < created - tolerance {
             return .foreign(reason: "it started before the container was created")
@@ -31,15 +27,5 @@ public enum ProcessOwnership: Sendable, Hashable {
             return .foreign(reason: "it started after the container's process did")
         }
         return containerCreatedAt == nil && containerStartedAt == nil ? .undetermined : .owned
-    }
-
-    /// The last path element as it appears in the cgroup fs: for the systemd driver's
-    /// `slice:prefix:id` form that is `prefix-id.scope`; for cgroupfs, the last component.
-    static func cgroupLeaf(of cgroupsPath: String) -> String {
-        let parts = cgroupsPath.split(separator: ":", omittingEmptySubsequences: false)
-        if parts.count == 3, !parts[0].contains("/") {
-            return "\(parts[1])-\(parts[2]).scope"
-        }
-        return cgroupsPath.split(separator: "/").last.map(String.init) ?? cgroupsPath
     }
 }

@@ -18,7 +18,7 @@ enum ProcessVerdict: Sendable, Hashable {
 
     static func of(
         _ container: RuntimeContainer, kernel: KernelSnapshot?, configuration: CollectorConfiguration
-    ) -> (verdict: ProcessVerdict, process: ProcessInfo?, parent: ProcessInfo?, ownership: ProcessOwnership?) {
+    ) -> (verdict: ProcessVerdict, process: KernelProcess?, parent: KernelProcess?, ownership: ProcessOwnership?) {
         guard let kernel, let status = container.status, let pid = status.pid, pid > 0,
             kernel.queriedPIDs.contains(pid)
         else { return (.unknown, nil, nil, nil) }

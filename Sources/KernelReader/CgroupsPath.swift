@@ -29,7 +29,7 @@ public enum CgroupsPath {
     /// Paths that start with `/..` are relative to a cgroup namespace the reader is not at the root
     /// of; they match when, after the `..` steps, they continue the container path's tail down to and
     /// including its last component (the container ID, which is unique).
-    public static func processIsInContainer(_ process: Model.ProcessInfo, cgroupsPath: String) -> Bool? {
+    public static func processIsInContainer(_ process: Model.KernelProcess, cgroupsPath: String) -> Bool? {
         if process.cgroups.isEmpty { return nil }
         guard let containerPath = resolve(cgroupsPath) else { return nil }
         let containerComponents = components(containerPath)

@@ -57,12 +57,12 @@ public struct KernelReader: Sendable {
     ///
     /// Throws when `stat` cannot be read for another reason, is over the size cap, or is malformed,
     /// and when `cgroup` is malformed or over the cap. A `cgroup` file that exists but cannot be read
-    /// (EACCES/EPERM) gives empty ``Model/ProcessInfo/cgroups``.
-    public func process(pid: Int32) throws(KernelReaderError) -> Model.ProcessInfo? {
+    /// (EACCES/EPERM) gives empty ``Model/KernelProcess/cgroups``.
+    public func process(pid: Int32) throws(KernelReaderError) -> Model.KernelProcess? {
         try readProcess(pid: pid, using: FileReader(capacity: Self.fileSizeLimit))
     }
 
-    func readProcess(pid: Int32, using reader: FileReader) throws(KernelReaderError) -> Model.ProcessInfo? {
+    func readProcess(pid: Int32, using reader: FileReader) throws(KernelReaderError) -> Model.KernelProcess? {
         guard pid > 0 else { return nil }
         let directory = procRoot + "/" + String(pid)
         let directoryFD: Int32
@@ -104,7 +104,7 @@ public struct KernelReader: Sendable {
             preconditionFailure("unexpected error \(error)")
         }
 
-        return Model.ProcessInfo(
+        return Model.KernelProcess(
             pid: pid, command: stat.command, state: stat.state, ppid: stat.ppid,
             startTime: Double(bootTime) + Double(stat.startTimeTicks) / Double(clockTicksPerSecond),
             exitStatus: Self.exitStatus(of: stat), cgroups: cgroups)

@@ -38,7 +38,7 @@ public struct CgroupMembership: Sendable, Hashable {
 }
 
 /// A process as `/proc/<pid>/stat` and `/proc/<pid>/cgroup` describe it.
-public struct ProcessInfo: Sendable, Hashable {
+public struct KernelProcess: Sendable, Hashable {
     public var pid: Int32
     /// The command name (field 2, without the parentheses; may itself contain parentheses).
     public var command: String
@@ -88,7 +88,7 @@ public struct CgroupInfo: Sendable, Hashable {
 public struct KernelSnapshot: Sendable, Hashable {
     /// Processes found, by PID: the containers' PIDs and their parents (the shims).
     /// A PID that was asked for and is absent here does not exist (it is "gone").
-    public var processes: [Int32: ProcessInfo]
+    public var processes: [Int32: KernelProcess]
     /// The PIDs that were asked for (so "absent" can be told from "not asked").
     public var queriedPIDs: Set<Int32>
     /// Cgroups, by the runtime's `cgroupsPath`.
@@ -98,7 +98,7 @@ public struct KernelSnapshot: Sendable, Hashable {
     public var readErrors: [Int32: String]
 
     public init(
-        processes: [Int32: ProcessInfo] = [:], queriedPIDs: Set<Int32> = [], cgroups: [String: CgroupInfo] = [:],
+        processes: [Int32: KernelProcess] = [:], queriedPIDs: Set<Int32> = [], cgroups: [String: CgroupInfo] = [:],
         readErrors: [Int32: String] = [:]
     ) {
         self.processes = processes

@@ -50,12 +50,12 @@ struct Scenario {
         if let pid, state == .running {
             kernel.queriedPIDs.insert(pid)
             if let processState {
-                kernel.processes[pid] = ProcessInfo(
+                kernel.processes[pid] = KernelProcess(
                     pid: pid, command: "sleep", state: processState, ppid: Self.shimPID, startTime: Self.t0 - 99.98,
                     exitStatus: processState == .zombie ? 9 : nil,
                     cgroups: [CgroupMembership(hierarchyID: 4, controllers: ["memory"], path: cgroupsPath)])
                 kernel.processes[Self.shimPID] = kernel.processes[Self.shimPID]
-                    ?? ProcessInfo(pid: Self.shimPID, command: "containerd-shim", state: .sleeping, ppid: 1, startTime: Self.t0 - 101)
+                    ?? KernelProcess(pid: Self.shimPID, command: "containerd-shim", state: .sleeping, ppid: 1, startTime: Self.t0 - 101)
             }
             kernel.cgroups[cgroupsPath] = CgroupInfo(path: cgroupsPath, exists: processState != nil, populated: processState == .sleeping, oomKills: 0)
         }

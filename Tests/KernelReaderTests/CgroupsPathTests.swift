@@ -34,8 +34,8 @@ struct CgroupsPathTests {
         #expect(CgroupsPath.resolve(cgroupsPath) == expected)
     }
 
-    static func process(_ lines: [(Int, [String], String)]) -> Model.ProcessInfo {
-        Model.ProcessInfo(
+    static func process(_ lines: [(Int, [String], String)]) -> Model.KernelProcess {
+        Model.KernelProcess(
             pid: 7779, command: "sleep", state: .sleeping, ppid: 7723, startTime: 0,
             cgroups: lines.map { CgroupMembership(hierarchyID: $0.0, controllers: $0.1, path: $0.2) })
     }

@@ -82,7 +82,7 @@ struct KernelReaderFixtureTests {
         let process = try #require(try reader.process(pid: 7779))
         #expect(
             process
-                == Model.ProcessInfo(
+                == Model.KernelProcess(
                     pid: 7779, command: "sleep", state: .sleeping, ppid: 7723, startTime: startTime(ticks: 131_082, reader),
                     exitStatus: nil, cgroups: Self.hybridMemberships(Self.runningPath)))
         #expect(CgroupsPath.processIsInContainer(process, cgroupsPath: Self.runningPath) == true)

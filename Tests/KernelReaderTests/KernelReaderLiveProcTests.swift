@@ -39,7 +39,7 @@ struct KernelReaderLiveProcTests {
         defer { child.kill() }
         let spawnedAt = Date().timeIntervalSince1970
         // Right after the spawn the child may still carry our own name until it has exec'd.
-        var process: Model.ProcessInfo?
+        var process: Model.KernelProcess?
         #expect(try waitUntil(seconds: 5) {
             process = try reader.process(pid: child.pid)
             return process?.command == "sleep"
@@ -81,7 +81,7 @@ struct KernelReaderLiveProcTests {
         })
         let zombiePID = try #require(written)
 
-        var zombie: Model.ProcessInfo?
+        var zombie: Model.KernelProcess?
         #expect(try waitUntil(seconds: 5) {
             zombie = try reader.process(pid: zombiePID)
             return zombie?.state == .zombie
