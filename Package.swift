@@ -116,7 +116,14 @@ let package = Package(
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], swiftSettings: strict),
         .testTarget(name: "ServerTests", dependencies: ["Server", "CZlib"], swiftSettings: strict),
         .testTarget(name: "KernelReaderTests", dependencies: ["KernelReader", "Model"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "RuntimeReaderTests", dependencies: ["RuntimeReader", "Model", "CRITestSupport", "KernelReader"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(
+            name: "RuntimeReaderTests",
+            dependencies: [
+                "RuntimeReader", "Model", "CRITestSupport", "KernelReader",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KubeletReaderTests", dependencies: ["KubeletReader", "Model", "KubeletTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "Model", "Exposition"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "LabSupport", "Collector", "RuntimeReader", "KubeletReader", "Model", "Exposition", "KernelReader"], resources: [.copy("Fixtures")], swiftSettings: strict),
