@@ -15,7 +15,8 @@ struct ExporterCommand: AsyncParsableCommand {
             "Reads the kubelet (/pods), the container runtime (CRI over its unix socket) and the kernel (procfs, "
             + "cgroups) every --collector.interval, joins them per container, and serves the divergences, abnormal "
             + "terminations and stuck terminating pods it finds on --web.telemetry-path.",
-        version: BuildInfo.version)
+        version: BuildInfo.version,
+        subcommands: [ExplainCommand.self])
 
     @OptionGroup(title: "Web") var serve: ServeOptions
     @OptionGroup(title: "Sources") var sources: SourceOptions
