@@ -33,7 +33,11 @@ let package = Package(
         .systemLibrary(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]),
-        .target(name: "CMicroHTTPDShim", dependencies: ["CMicroHTTPD"]),
+        .target(
+            name: "CMicroHTTPDShim", dependencies: ["CMicroHTTPD"],
+            // TLS credentials and client-certificate checks (GnuTLS, what libmicrohttpd uses), HMAC
+            // (nettle) and bcrypt (libxcrypt): all come with libmicrohttpd-dev and libc6-dev.
+            linkerSettings: [.linkedLibrary("gnutls"), .linkedLibrary("nettle"), .linkedLibrary("crypt")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pure Swift, no I/O.
@@ -112,6 +116,15 @@ let package = Package(
             name: "crisync-lab",
             dependencies: ["LabSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        // Benchmarks (`make bench`): real node, synthetic scale, serving; see BENCHMARKS.md.
+        .executableTarget(
+            name: "crisync-bench",
+            dependencies: [
+                "Model", "Exposition", "Collector", "KernelReader", "RuntimeReader", "KubeletReader", "Server",
+                "CRITestSupport", "KubeletTestSupport", "LabSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
 
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], swiftSettings: strict),
         .testTarget(name: "ServerTests", dependencies: ["Server", "CZlib"], swiftSettings: strict),
@@ -126,7 +139,7 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KubeletReaderTests", dependencies: ["KubeletReader", "Model", "KubeletTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "Model", "Exposition"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "LabSupport", "Collector", "RuntimeReader", "KubeletReader", "Model", "Exposition", "KernelReader"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "LabSupport", "Collector", "RuntimeReader", "KubeletReader", "Model", "Exposition", "KernelReader", "Server"], resources: [.copy("Fixtures")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

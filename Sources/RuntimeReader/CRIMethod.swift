@@ -23,7 +23,8 @@ public struct CRICallCounts: Sendable, Hashable, CustomStringConvertible {
     /// All calls of all methods.
     public var total: Int { byMethod.values.reduce(0, +) }
 
-    mutating func record(_ method: CRIMethod) {
+    /// Counts one call of `method`.
+    public mutating func record(_ method: CRIMethod) {
         byMethod[method, default: 0] += 1
     }
 

@@ -9,7 +9,7 @@ import Testing
 /// against procfs through KernelReader. Serialized: one test SIGSTOPs containerd itself, and each
 /// divergence test has its own pod (one shim per pod).
 @Suite(
-    "runtime reader against the lab containerd", .serialized,
+    "runtime reader against the lab containerd", .serialized, .timeLimit(.minutes(2)),
     .enabled(if: ContainerdLab.shouldRunTests, "\(ContainerdLab.notConfiguredMessage)"))
 struct LabRuntimeTests {
     let lab: ContainerdLab

@@ -3,7 +3,7 @@ import RuntimeReader
 import Testing
 
 /// Failures that need no runtime: nothing at the socket path, or a socket nobody listens on.
-@Suite("unreachable runtime")
+@Suite("unreachable runtime", .timeLimit(.minutes(1)))
 struct UnreachableRuntimeTests {
     @Test func missingSocketFailsFastWithATypedError() async throws {
         let path = "/tmp/crisync-missing-\(UUID().uuidString)/containerd.sock"
