@@ -7,7 +7,8 @@ import NIOSSL
 /// Reads `GET {url}/pods` from the kubelet and decodes it into a ``Model/KubeletSnapshot``.
 ///
 /// Holds one long-lived `HTTPClient` (its connections are reused between refreshes); call
-/// ``shutdown()`` once when done. Safe to share between tasks. Every request reads the token
+/// ``shutdown()`` once when done: async-http-client traps in debug builds when a client is
+/// released without it. Safe to share between tasks. Every request reads the token
 /// file and the CA file again, so a rotated token or a replaced CA is used at the next read.
 public final class KubeletReader: Sendable {
     public let configuration: KubeletReaderConfiguration

@@ -39,6 +39,8 @@ public final class FakeKubelet: Sendable {
         let state = FakeKubeletState(source: scenarioSource)
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A fixed, small send buffer keeps "bytes written" close to "bytes the client read".
+            .childChannelOption(.socketOption(.so_sndbuf), value: 256 << 10)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let tally = ConnectionByteTally()

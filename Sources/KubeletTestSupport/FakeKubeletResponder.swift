@@ -94,6 +94,13 @@ struct FakeKubeletResponder {
             try await Task.sleep(for: delay)
             try await writeBody(body.dropFirst(body.count / 2), outbound)
             try await outbound.write(.end(nil))
+        case .trickle(let pause):
+            try await outbound.write(.head(responseHead(.ok, contentLength: body.count)))
+            for start in stride(from: 0, to: body.count, by: 16) {
+                try await writeBody(body[start..<min(start + 16, body.count)], outbound)
+                try await Task.sleep(for: pause)
+            }
+            try await outbound.write(.end(nil))
         case .garbage:
             try await send(status: .ok, body: Self.garbageBody, outbound)
         case .truncated:

@@ -14,6 +14,9 @@ public enum FakeKubeletMode: Sendable, Equatable {
     case slowHead(Duration)
     /// Sends the head and half the body, waits this long, then sends the rest.
     case slowBody(Duration)
+    /// Sends the head, then the body 16 bytes at a time with this pause between pieces: never
+    /// silent long enough for a read timeout, yet endlessly slow.
+    case trickle(Duration)
     /// 200 with `Content-Type: application/json` and a body that is not JSON.
     case garbage
     /// 200 with the first half of the body and a `Content-Length` that matches the half:
@@ -27,7 +30,7 @@ public enum FakeKubeletMode: Sendable, Equatable {
     case huge(bytes: Int, declaresLength: Bool)
 
     /// Parses a `--mode-file` line: `ok`, `401`, `403`, `500`, `slow [seconds]` (default 30),
-    /// `slow-body [seconds]`, `garbage`, `truncated`, `dropped`, `huge [bytes] [chunked]`
+    /// `slow-body [seconds]`, `trickle [milliseconds]` (default 100), `garbage`, `truncated`, `dropped`, `huge [bytes] [chunked]`
     /// (default 100 MB with a Content-Length). nil for anything else.
     public init?(modeLine: String) {
         let words = modeLine.split(whereSeparator: \.isWhitespace).map(String.init)
@@ -43,6 +46,7 @@ public enum FakeKubeletMode: Sendable, Equatable {
         case "500", "error": self = .serverError
         case "slow": self = .slowHead(.milliseconds(Int64((number ?? 30) * 1000)))
         case "slow-body": self = .slowBody(.milliseconds(Int64((number ?? 30) * 1000)))
+        case "trickle": self = .trickle(.milliseconds(Int64(number ?? 100)))
         case "garbage": self = .garbage
         case "truncated": self = .truncated
         case "dropped": self = .droppedMidBody

@@ -11,7 +11,7 @@ struct FakeKubeletCommand: AsyncParsableCommand {
         discussion: """
             Prints "listening on HOST:PORT" as its first line once bound. The pods file, the token \
             file and the mode file are re-read on every request. Mode file words: ok, 401, 403, 500, \
-            slow [seconds], slow-body [seconds], garbage, truncated, dropped, huge [bytes] [chunked].
+            slow [seconds], slow-body [seconds], trickle [ms], garbage, truncated, dropped, huge [bytes] [chunked].
             """)
 
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")

@@ -8,7 +8,7 @@ struct FakeKubeletModeTests {
         arguments: [
             ("ok", FakeKubeletMode.ok), ("", .ok), ("401\n", .unauthorized), ("403", .forbidden), ("500", .serverError),
             ("slow", .slowHead(.seconds(30))), ("slow 2.5", .slowHead(.milliseconds(2500))),
-            ("slow-body 1", .slowBody(.seconds(1))), ("garbage", .garbage), ("truncated", .truncated),
+            ("slow-body 1", .slowBody(.seconds(1))), ("trickle 50", .trickle(.milliseconds(50))), ("garbage", .garbage), ("truncated", .truncated),
             ("dropped", .droppedMidBody), ("huge", .huge(bytes: 100_000_000, declaresLength: true)),
             ("huge 5000 chunked", .huge(bytes: 5000, declaresLength: false)),
         ])

@@ -108,7 +108,7 @@ struct KubeletReaderHTTPTests {
 
     @Test(
         "a slow kubelet times out within the timeout",
-        arguments: [FakeKubeletMode.slowHead(.seconds(20)), .slowBody(.seconds(20))])
+        arguments: [FakeKubeletMode.slowHead(.seconds(20)), .slowBody(.seconds(20)), .trickle(.milliseconds(100))])
     func slow(mode: FakeKubeletMode) async throws {
         let configuration = KubeletReaderConfiguration(timeoutSeconds: 0.5)
         try await withFakeKubelet(reader: configuration) { fake, reader in
@@ -120,7 +120,7 @@ struct KubeletReaderHTTPTests {
             let elapsed = clock.now - start
             #expect(error == .timeout(url: fake.url + "/pods", seconds: 0.5))
             #expect(elapsed >= .milliseconds(450))
-            #expect(elapsed < .milliseconds(1500), "took \(elapsed)")
+            #expect(elapsed < .milliseconds(2500), "took \(elapsed)")
         }
     }
 
@@ -225,7 +225,8 @@ struct KubeletReaderHTTPTests {
             try await Task.sleep(for: .milliseconds(200))
             let sent = fake.bytesWritten
             print("100 MB chunked body vs 64 MiB limit: refused after \(elapsed), the socket took \(sent) bytes")
-            #expect(sent < (64 << 20) + (8 << 20), "the reader kept reading past its limit: \(sent) bytes")
+            // 64 MiB read plus what the two kernel socket buffers can hold; far below 100 MB.
+            #expect(sent < (64 << 20) + (16 << 20), "the reader kept reading past its limit: \(sent) bytes")
             #expect(elapsed < .seconds(10))
         }
     }
@@ -253,7 +254,7 @@ struct KubeletReaderHTTPTests {
         let clock = ContinuousClock()
         let start = clock.now
         await fake.stop()  // the reader still holds an idle connection to it
-        #expect(clock.now - start < .seconds(1))
+        #expect(clock.now - start < .seconds(2))
         try await Task.sleep(for: .milliseconds(100))
         #expect(await readFailure(reader) == .connectionRefused(url: fake.url + "/pods"))
         try await reader.shutdown()
