@@ -10,7 +10,9 @@
 #
 # Environment:
 #   CRISYNC_LAB            lab directory (default /tmp/crisync-lab); socket $CRISYNC_LAB/run/containerd.sock
-#   CRISYNC_CGROUP_ROOT    cgroup parent of the lab's pods (default /crisync-lab; tests use the same)
+#   CRISYNC_CGROUP_ROOT    cgroup parent of the lab's pods (default /crisync-lab). Give every lab its own:
+#                          stop kills whatever is left in it. start records it in $CRISYNC_LAB/cgroup-root,
+#                          which stop and the test driver (ContainerdLab) use when the variable is unset.
 #   CRISYNC_SNAPSHOTTER    overlayfs (default) or native (where overlayfs cannot be mounted)
 #
 # No network: the image is built from /bin/busybox by mkimage.py. Host-network pods only (no CNI).
@@ -27,15 +29,25 @@ LOG="$LAB/logs/containerd.log"
 IMAGE="docker.io/crisync/busybox:latest"
 IMAGE_TAR="$LAB/image/busybox-oci.tar"
 SNAPSHOTTER="${CRISYNC_SNAPSHOTTER:-overlayfs}"
-CGROUP_ROOT="$(printf '/%s' "${CRISYNC_CGROUP_ROOT:-/crisync-lab}" | tr -s /)"
-CGROUP_ROOT="${CGROUP_ROOT%/}"
+CGROUP_ROOT_FILE="$LAB/cgroup-root"   # written by start; stop and status use it, whatever the env says now
+normalize_cgroup_root() { local root; root="$(printf '/%s' "$1" | tr -s /)"; echo "${root%/}"; }
+CGROUP_ROOT="$(normalize_cgroup_root "${CRISYNC_CGROUP_ROOT:-/crisync-lab}")"
 RUNC_ROOT="$LAB/state/runc/k8s.io"
 CREATED_RUN_MARK="$LAB/.created-run-containerd"
 PACKAGES=(containerd runc busybox-static)
 
 log() { echo "[containerd.sh] $*" >&2; }
 # stop kills every process inside this cgroup subtree: it must be a dedicated one, never the root.
-case "$CGROUP_ROOT" in ""|/) log "CRISYNC_CGROUP_ROOT must name a dedicated cgroup, not the root"; exit 2 ;; esac
+check_cgroup_root() {
+  case "$CGROUP_ROOT" in ""|/) log "the cgroup root must be a dedicated cgroup, not '$CGROUP_ROOT'"; exit 2 ;; esac
+}
+check_cgroup_root
+# The root this lab's pods really use: the one start recorded.
+use_recorded_cgroup_root() {
+  [ -s "$CGROUP_ROOT_FILE" ] || return 0
+  CGROUP_ROOT="$(normalize_cgroup_root "$(cat "$CGROUP_ROOT_FILE")")"
+  check_cgroup_root
+}
 ctr_lab() { timeout "${CTR_TIMEOUT:-15}" ctr --address "$SOCK" --namespace k8s.io "$@"; }
 
 need_root() {
@@ -134,6 +146,7 @@ cmd_start() {
   local pid i
   if pid="$(containerd_pid)"; then
     kill -CONT "$pid" 2>/dev/null   # a test that died while containerd was stopped must not wedge us
+    [ -s "$CGROUP_ROOT_FILE" ] || echo "$CGROUP_ROOT" >"$CGROUP_ROOT_FILE"
   else
     mkdir -p "$LAB/run" "$LAB/root" "$LAB/state" "$LAB/logs/pods" "$LAB/cni/bin" "$LAB/cni/net.d" "$LAB/image"
     build_image || return 1
@@ -142,6 +155,7 @@ cmd_start() {
     # containerd 1.6 always puts shim sockets in /run/containerd/s: remember whether we made the dir.
     [ -d /run/containerd ] || touch "$CREATED_RUN_MARK"
     render_config || return 1
+    echo "$CGROUP_ROOT" >"$CGROUP_ROOT_FILE"
     rm -f "$SOCK" "$SOCK.ttrpc" "$LAB/run/debug.sock"
     setsid containerd --config "$CONFIG" >>"$LOG" 2>&1 </dev/null 9>&- &
     pid=$!
@@ -192,6 +206,7 @@ remove_all_through_containerd() {
 cmd_stop() {
   need_root
   take_lock
+  use_recorded_cgroup_root
   local pid shim id orphan left clean=1
   # A test that died mid-way may have left our containerd or shims SIGSTOPped.
   for shim in $(lab_shims); do kill -CONT "$shim" 2>/dev/null; done
@@ -285,6 +300,7 @@ cmd_reset() {
 
 cmd_status() {
   local pid rc=0
+  use_recorded_cgroup_root
   if pid="$(containerd_pid)"; then
     echo "containerd: pid $pid, $(containerd --version | awk '{print $3}'), rss $(awk '/VmRSS/ {print $2 " " $3}' "/proc/$pid/status"), state $(awk '/^State/ {print $2}' "/proc/$pid/status")"
     echo "socket: $SOCK"
@@ -306,5 +322,5 @@ case "${1:-}" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   reset) cmd_reset ;;
-  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
 esac

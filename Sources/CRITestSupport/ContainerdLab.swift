@@ -38,12 +38,17 @@ public struct ContainerdLab: Sendable, Hashable {
         }
     }
 
-    /// The lab named by the environment, or nil when `CRISYNC_CRI_SOCK` is unset or empty.
+    /// The lab named by the environment, or nil when `CRISYNC_CRI_SOCK` is unset or empty. The cgroup
+    /// root is `CRISYNC_CGROUP_ROOT`, else the one `containerd.sh start` recorded in `<lab>/cgroup-root`,
+    /// else `/crisync-lab`: the same choice the script makes.
     public static func fromEnvironment(
         _ environment: [String: String] = Foundation.ProcessInfo.processInfo.environment
     ) -> ContainerdLab? {
         guard let socket = environment[socketVariable], !socket.isEmpty else { return nil }
-        var root = environment[cgroupRootVariable].flatMap { $0.isEmpty ? nil : $0 } ?? defaultCgroupRoot
+        let recorded = ContainerdLab(socketPath: socket).labDirectory.flatMap {
+            try? String(contentsOfFile: $0 + "/cgroup-root", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var root = [environment[cgroupRootVariable], recorded].compactMap { $0 }.first { !$0.isEmpty } ?? defaultCgroupRoot
         if !root.hasPrefix("/") { root = "/" + root }
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         return ContainerdLab(socketPath: socket, cgroupRoot: root)
