@@ -4,11 +4,17 @@ import KubeletReader
 import Logging
 import Model
 import RuntimeReader
+import Synchronization
 
 /// The three readers, built from the flags, and one read of each timed and turned into a
 /// `SourceReading`: a failing source gives an error line, never a thrown error or a crash.
 final class SourceSet: Sendable {
-    let runtime: RuntimeReader?
+    /// Replaced after a failed read: gRPC keeps a channel whose socket vanished in a backoff state
+    /// ("transient failure") for up to minutes, so a restarted runtime is reached with a new client.
+    private let runtimeReader: Mutex<(reader: RuntimeReader?, reconnect: Bool)>
+    private let runtimeEndpoint: String
+    private let runtimeConfiguration: RuntimeReader.Configuration
+    var runtime: RuntimeReader? { runtimeReader.withLock { $0.reader } }
     let kubelet: KubeletReader?
     let kernel: KernelReader?
     /// Why a reader could not even be built (bad root, bad endpoint); reported on every read.
@@ -25,7 +31,9 @@ final class SourceSet: Sendable {
         } catch {
             runtimeError = error.description
         }
-        self.runtime = runtime
+        runtimeReader = Mutex((runtime, false))
+        runtimeEndpoint = options.runtimeEndpoint
+        self.runtimeConfiguration = runtimeConfiguration
         runtimeSetupError = runtimeError
 
         var kubeletError: String?
@@ -55,14 +63,28 @@ final class SourceSet: Sendable {
     }
 
     func readRuntime() async -> (reading: SourceReading<RuntimeSnapshot>, problems: [String]) {
-        guard let runtime else { return (SourceReading(value: nil, error: runtimeSetupError, durationSeconds: 0), []) }
         let start = ContinuousClock.now
+        guard let runtime = await currentRuntimeReader() else {
+            return (SourceReading(value: nil, error: runtimeSetupError, durationSeconds: 0), [])
+        }
         do {
             let refresh = try await runtime.refresh()
             return (SourceReading(value: refresh.snapshot, durationSeconds: elapsed(since: start)), refresh.problems)
         } catch {
+            runtimeReader.withLock { $0.reconnect = true }
             return (SourceReading(value: nil, error: error.description, durationSeconds: elapsed(since: start)), [])
         }
+    }
+
+    /// The runtime reader to use now: a fresh one (with a new connection and an empty status cache,
+    /// since PIDs may be stale after a runtime restart) when the previous read failed.
+    private func currentRuntimeReader() async -> RuntimeReader? {
+        let (current, reconnect) = runtimeReader.withLock { ($0.reader, $0.reconnect) }
+        guard reconnect, let current else { return current }
+        await current.close()
+        let fresh = try? RuntimeReader(endpoint: runtimeEndpoint, configuration: runtimeConfiguration)
+        runtimeReader.withLock { $0 = (fresh ?? current, false) }
+        return fresh ?? current
     }
 
     func readKubelet() async -> SourceReading<KubeletSnapshot> {

@@ -10,15 +10,8 @@ enum HTTPServerForTests {
 extension HTTPServer {
     /// GET /metrics with curl, a real client.
     func scrape(path: String = "/metrics") throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sf", "--max-time", "5", "http://127.0.0.1:\(port)\(path)"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ScenarioError("curl \(path): exit \(process.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
+        let result = try BlockingCommand.run(["curl", "-sf", "--max-time", "5", "http://127.0.0.1:\(port)\(path)"])
+        guard result.status == 0 else { throw ScenarioError("curl \(path): exit \(result.status)") }
+        return result.output
     }
 }

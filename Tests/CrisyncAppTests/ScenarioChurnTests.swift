@@ -17,7 +17,7 @@ struct ScenarioChurnTests {
     @Test func churnWithLaggingKubeletReportsNothing() async throws {
         let h = try await ScenarioHarness(minAge: "5s")
         let pods = try await withThrowingTaskGroup(of: TestPod.self) { group in
-            for index in 0..<4 { group.addTask { try await h.runPod("churn-\(index)") } }
+            for index in 0..<8 { group.addTask { try await h.runPod("churn-\(index)") } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         let state = ChurnState()
@@ -38,12 +38,12 @@ struct ScenarioChurnTests {
                 try? await Task.sleep(for: .milliseconds(200))
             }
         }
-        // The churn: four workers, 50 cycles each.
+        // The churn: eight workers, 25 cycles each.
         let churnTask = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for pod in pods {
                     group.addTask {
-                        for attempt in 0..<50 {
+                        for attempt in 0..<25 {
                             let id = try await h.driver.createContainer(
                                 in: pod, name: "worker", command: ["sleep", "3600"], attempt: UInt32(attempt))
                             try await h.driver.startContainer(id: id)
@@ -141,21 +141,11 @@ struct SecondLab {
     private func run(_ verb: String) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/containerd.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, verb]
         var environment = Foundation.ProcessInfo.processInfo.environment
         environment["CRISYNC_LAB"] = directory
         environment["CRISYNC_CGROUP_ROOT"] = "/crisync-scenario8"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ScenarioError("containerd.sh \(verb) failed: \(String(decoding: data, as: UTF8.self))")
-        }
+        // Output goes to a file, not a pipe: containerd, started in the background, would keep a pipe open.
+        let result = try BlockingCommand.run(["/bin/bash", script, verb], environment: environment)
+        guard result.status == 0 else { throw ScenarioError("containerd.sh \(verb) failed: \(result.output)") }
     }
 }
