@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import Exposition
 
 /// A libmicrohttpd response built once and queued for many requests.
 ///
@@ -20,24 +21,64 @@ struct CachedResponse: @unchecked Sendable {
         pointer = response
     }
 
-    init(text: String, contentType: String = "text/plain; charset=utf-8", extraHeaders: [(String, String)] = []) {
-        self.init(body: Array(text.utf8), headers: [("Content-Type", contentType)] + extraHeaders)
+    init(text: String, headers: [(String, String)]) {
+        self.init(body: Array(text.utf8), headers: [("Content-Type", "text/plain; charset=utf-8")] + headers)
     }
 
     /// Drops this holder's reference; connections still sending it keep theirs.
     func release() {
         MHD_destroy_response(pointer)
     }
+
+    func queue(on connection: OpaquePointer, status: UInt32) -> MHD_Result {
+        MHD_queue_response(connection, status, pointer)
+    }
 }
 
-/// The responses of one published snapshot: the metrics in both formats, plain and gzipped, and the landing page.
-struct PublishedResponses: Sendable {
+/// What one published snapshot is rendered from, kept so a changed set of configured headers can
+/// re-render every response.
+struct PublishedInputs: Sendable {
+    var prometheusText: [UInt8]
+    var openMetricsText: [UInt8]
+    var landingPage: [UInt8]
+}
+
+/// Every response the server can give, rendered with the configured extra headers: the metrics in
+/// both formats, plain and gzipped (compressed here, once per snapshot), and the fixed answers.
+struct ResponseSet: Sendable {
     var metrics: [MetricsVariant: CachedResponse]
     var landingPage: CachedResponse
+    var healthz: CachedResponse
+    var notFound: CachedResponse
+    var methodNotAllowed: CachedResponse
+    var tooManyRequests: CachedResponse
+    /// exporter-toolkit's answer: `WWW-Authenticate: Basic` and no detail of what was wrong.
+    var unauthorized: CachedResponse
+
+    init(_ inputs: PublishedInputs, extraHeaders: [HTTPHeaderField]) {
+        let extra = extraHeaders.map { ($0.name, $0.value) }
+        var metrics: [MetricsVariant: CachedResponse] = [:]
+        for format in [ExpositionFormat.prometheusText, .openMetrics] {
+            let body = format == .openMetrics ? inputs.openMetricsText : inputs.prometheusText
+            let headers = [("Content-Type", format.contentType), ("Vary", "Accept, Accept-Encoding")] + extra
+            metrics[MetricsVariant(openMetrics: format == .openMetrics, gzip: false)] = CachedResponse(body: body, headers: headers)
+            metrics[MetricsVariant(openMetrics: format == .openMetrics, gzip: true)] = CachedResponse(
+                body: Gzip.compress(body), headers: headers + [("Content-Encoding", "gzip")])
+        }
+        self.metrics = metrics
+        landingPage = CachedResponse(body: inputs.landingPage, headers: [("Content-Type", "text/html; charset=utf-8")] + extra)
+        healthz = CachedResponse(text: "ok\n", headers: extra)
+        notFound = CachedResponse(text: "404 page not found\n", headers: extra)
+        methodNotAllowed = CachedResponse(text: "405 method not allowed\n", headers: [("Allow", "GET, HEAD")] + extra)
+        tooManyRequests = CachedResponse(
+            text: "503 too many concurrent scrapes; raise --web.max-requests or scrape less often\n",
+            headers: [("Retry-After", "1")] + extra)
+        unauthorized = CachedResponse(text: "Unauthorized\n", headers: [("WWW-Authenticate", "Basic")] + extra)
+    }
 
     func releaseAll() {
         for response in metrics.values { response.release() }
-        landingPage.release()
+        for response in [landingPage, healthz, notFound, methodNotAllowed, tooManyRequests, unauthorized] { response.release() }
     }
 }
 

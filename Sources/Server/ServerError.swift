@@ -7,6 +7,8 @@ public enum ServerError: Error, Hashable, CustomStringConvertible {
     case bindFailed(address: String, errno: Int32)
     case listenFailed(address: String, errno: Int32)
     case daemonStartFailed(address: String)
+    /// `--web.config.file` could not be used at start.
+    case webConfig(WebConfigError)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum ServerError: Error, Hashable, CustomStringConvertible {
         case .bindFailed(let address, let code): "listen tcp \(address): bind: \(errnoText(code))"
         case .listenFailed(let address, let code): "listen tcp \(address): listen: \(errnoText(code))"
         case .daemonStartFailed(let address): "listen tcp \(address): libmicrohttpd could not start its daemon"
+        case .webConfig(let error): error.description
         }
     }
 
