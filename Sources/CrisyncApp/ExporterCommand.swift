@@ -26,17 +26,27 @@ struct ExporterCommand: AsyncParsableCommand {
         log.bootstrap()
         let logger = Logger(label: "crisync")
         let server: HTTPServer
-        do {
+        do throws(ServerError) {
             let address = try ListenAddress(parsing: serve.listenAddress)
             server = try HTTPServer.start(
-                ServerConfiguration(listenAddress: address, telemetryPath: serve.telemetryPath, maxRequests: serve.maxRequests))
-        } catch let error as ServerError {
+                ServerConfiguration(
+                    listenAddress: address, telemetryPath: serve.telemetryPath, maxRequests: serve.maxRequests,
+                    webConfigFile: serve.webConfigFile.isEmpty ? nil : serve.webConfigFile),
+                events: { [logger] event in logger.log(event) })
+        } catch {
             if case .invalidListenAddress = error { throw CommandLineError("--web.listen-address: \(error)") }
+            if case .webConfig = error {
+                logger.error("could not load --web.config.file", metadata: ["err": "\(error)"])
+                throw ExitCode(1)
+            }
             logger.error("could not listen", metadata: ["address": "\(serve.listenAddress)", "err": "\(error)"])
             throw ExitCode(1)
         }
         logger.info(
-            "listening", metadata: ["address": "\(serve.listenAddress)", "port": "\(server.port)", "version": "\(BuildInfo.version)"])
+            "listening",
+            metadata: [
+                "address": "\(serve.listenAddress)", "port": "\(server.port)", "tls": "\(server.servesTLS)", "version": "\(BuildInfo.version)",
+            ])
 
         let sourceSet = SourceSet(options: sources)
         let exporter = Exporter(

@@ -73,6 +73,13 @@ public struct ServeOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("collector.interval"), help: "How often the three views are read (scrapes serve the latest).")
     public var interval = PrometheusDuration(seconds: 5)
 
+    @Option(
+        name: .customLong("web.config.file"),
+        help: ArgumentHelp(
+            "Prometheus exporter-toolkit web config: TLS, basic auth, response headers; empty for plain HTTP.",
+            discussion: "Re-read when it, or a certificate, key or CA file it names, changes. /healthz needs no credentials."))
+    public var webConfigFile = ""
+
     public init() {}
 
     public func validate() throws {
