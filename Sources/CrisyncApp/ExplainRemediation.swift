@@ -165,21 +165,24 @@ enum Remediation {
                         + "EXITED 255) and the kubelet recreates the sandbox and containers; processes still alive "
                         + "get no SIGTERM")
             ]
-            if let issue {
-                steps.append(upgradeStep(issue))
-            }
+            if let upgrade = upgradeStep(knownIssues) { steps.append(upgrade) }
             return steps
         }
     }
 
-    static func upgradeStep(_ issue: KnownIssue) -> RemediationStep {
-        RemediationStep(
-            advice: "then upgrade containerd to \(issue.fixedIn) or later, node by node: "
+    /// Upgrading to the highest `fixed_in` of the runtime's known issues fixes all of them.
+    static func upgradeStep(_ issues: [KnownIssue]) -> RemediationStep? {
+        let target = issues.compactMap { issue in RuntimeReleaseVersion(parsing: issue.fixedIn).map { ($0, issue) } }
+            .max { $0.0 < $1.0 }
+        guard let target else { return nil }
+        return RemediationStep(
+            advice: "then upgrade containerd to \(target.0) or later (it fixes "
+                + ExplainFormat.list(issues.map(\.issue)) + "), node by node: "
                 + "`kubectl drain NODE --ignore-daemonsets --delete-emptydir-data`, upgrade, "
                 + "`systemctl restart containerd`, `kubectl uncordon NODE`",
             command: "kubectl drain NODE --ignore-daemonsets --delete-emptydir-data", risk: .medium,
             riskDetail: "a planned disruption: the drain evicts the node's pods (respecting PodDisruptionBudgets); "
-                + "the only fix for the known issue")
+                + "the only fix for the known issues")
     }
 
     /// The container's parent, when it is safe to name it as the shim: the process at the PID is the
@@ -193,18 +196,31 @@ enum Remediation {
 
     // MARK: - Stuck terminating pods
 
-    static func steps(for pod: OverduePod, views: [ContainerView]) -> [RemediationStep] {
+    static func steps(for pod: OverduePod, views: [ContainerView], knownIssues: [KnownIssue]) -> [RemediationStep] {
         let namespace = shellQuoted(pod.namespace), name = shellQuoted(pod.pod)
         var steps: [RemediationStep]
         switch pod.blockedBy {
         case .processZombie, .processMissing:
-            steps = [
-                RemediationStep(
-                    advice: "a container's process is dead but the runtime still says RUNNING, so the kubelet's stop "
-                        + "hangs on the shim: repair the shim as for \(pod.blockedBy.rawValue); the pod then finishes "
-                        + "terminating by itself within seconds",
-                    command: nil, risk: .low, riskDetail: "see the container's findings")
-            ]
+            let dead = views.first { $0.divergences.contains(.processZombie) || $0.divergences.contains(.processMissing) }
+            if let dead {
+                steps = shimSteps(view: dead, knownIssues: knownIssues)
+                steps[0].advice =
+                    "the kubelet's stop hangs on the shim of container \(dead.ref.container), whose process is dead: "
+                    + steps[0].advice + "; the pod then finishes terminating by itself within seconds"
+                // The pod's grace period is over: its containers were due to be killed anyway.
+                steps[0].risk = .none
+                steps[0].riskDetail =
+                    "nothing beyond what the deletion asked for"
+                    + (shim(of: dead)?.state == .stopped ? "; find out first who stopped the shim, or it happens again" : "")
+            } else {
+                steps = [
+                    RemediationStep(
+                        advice: "a container's process is dead but the runtime still says RUNNING, so the kubelet's stop "
+                            + "hangs on the shim: repair the shim as for \(pod.blockedBy.rawValue); the pod then "
+                            + "finishes terminating by itself within seconds",
+                        command: nil, risk: .low, riskDetail: "see the container's findings")
+                ]
+            }
         case .containerRunning:
             let ids = views.filter { $0.runtime?.state == .running }.map { shortID($0.ref.containerID) }
             let command = "crictl stop -t 0 " + (ids.isEmpty ? "CONTAINER_ID" : ids.joined(separator: " "))

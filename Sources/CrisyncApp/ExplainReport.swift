@@ -140,7 +140,7 @@ extension ExplainReport {
         let views = findings.views
         terminatingPods = inScopePods.map { pod in
             let podViews = views.filter { $0.ref.podUID == pod.uid }
-            return ExplainedPod(pod: pod, remediation: Remediation.steps(for: pod, views: podViews))
+            return ExplainedPod(pod: pod, remediation: Remediation.steps(for: pod, views: podViews, knownIssues: findings.knownIssues))
         }
         if case .notFound = resolution, !terminatingPods.isEmpty { resolution = .found }
     }
@@ -200,6 +200,8 @@ extension ExplainReport {
         if a.ref.container != b.ref.container { return a.ref.container < b.ref.container }
         let rankA = stateRank(a.view), rankB = stateRank(b.view)
         if rankA != rankB { return rankA < rankB }
+        let attemptA = a.view?.runtime?.attempt ?? 0, attemptB = b.view?.runtime?.attempt ?? 0
+        if attemptA != attemptB { return attemptA > attemptB }
         let createdA = a.view?.runtime?.createdAtNanos ?? 0, createdB = b.view?.runtime?.createdAtNanos ?? 0
         if createdA != createdB { return createdA > createdB }
         return a.ref.containerID < b.ref.containerID

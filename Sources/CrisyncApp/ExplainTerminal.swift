@@ -162,24 +162,31 @@ struct RichText: Sendable {
 
     private typealias Word = [(text: String, tone: ExplainTone)]
 
+    /// Spaces separate words, except inside a `backtick` command, which stays on one line when it
+    /// fits one (a command broken across lines is easy to copy wrongly).
     private var words: [Word] {
         var words: [Word] = []
         var current: Word = []
+        var inCode = false
+        func endWord() {
+            if !current.isEmpty { words.append(current) }
+            current = []
+        }
         for span in spans {
             var fragment = ""
             for character in span.text {
-                if character == " " || character == "\n" {
+                if character == "`" { inCode.toggle() }
+                if character == " " && !inCode {
                     if !fragment.isEmpty { current.append((fragment, span.tone)) }
                     fragment = ""
-                    if !current.isEmpty { words.append(current) }
-                    current = []
+                    endWord()
                 } else {
                     fragment.append(character)
                 }
             }
             if !fragment.isEmpty { current.append((fragment, span.tone)) }
         }
-        if !current.isEmpty { words.append(current) }
+        endWord()
         return words
     }
 
@@ -187,48 +194,90 @@ struct RichText: Sendable {
     /// `hangingIndent`.
     func wrapped(width: Int, firstIndent: Int, hangingIndent: Int, style: ExplainStyle) -> [String] {
         var lines: [String] = []
-        var line = String(repeating: " ", count: firstIndent)
+        // The current line as runs of one tone each: adjacent words of the same tone share one run
+        // (and one escape sequence), the space between them included.
+        var runs: [(text: String, tone: ExplainTone)] = [(String(repeating: " ", count: firstIndent), .plain)]
         var lineWidth = firstIndent
         var lineHasWord = false
-        let continuation = String(repeating: " ", count: hangingIndent)
 
-        func render(_ word: Word) -> String { word.map { style.apply($0.tone, $0.text) }.joined() }
+        func add(_ text: String, _ tone: ExplainTone) {
+            if let last = runs.last, last.tone == tone {
+                runs[runs.count - 1].text += text
+            } else {
+                runs.append((text, tone))
+            }
+        }
+        func add(_ word: Word) {
+            for fragment in word { add(fragment.text, fragment.tone) }
+        }
+        func addSpace(before word: Word) {
+            let next = word.first?.tone ?? .plain
+            add(" ", runs.last?.tone == next ? next : .plain)
+        }
         func breakLine() {
-            lines.append(line)
-            line = continuation
+            lines.append(runs.map { style.apply($0.tone, $0.text) }.joined())
+            runs = [(String(repeating: " ", count: hangingIndent), .plain)]
             lineWidth = hangingIndent
             lineHasWord = false
         }
 
-        for word in words {
+        func place(_ word: Word) {
             let wordWidth = word.reduce(0) { $0 + TerminalText.displayWidth($1.text) }
             let needed = wordWidth + (lineHasWord ? 1 : 0)
             if lineWidth + needed <= width {
-                if lineHasWord { line += " " }
-                line += render(word)
+                if lineHasWord { addSpace(before: word) }
+                add(word)
                 lineWidth += needed
                 lineHasWord = true
-                continue
+                return
             }
             if lineHasWord { breakLine() }
             if lineWidth + wordWidth <= width {
-                line += render(word)
+                add(word)
                 lineWidth += wordWidth
                 lineHasWord = true
-                continue
+                return
             }
-            // Longer than a whole line: split it, keeping each piece's tone.
+            // A command too long for one line wraps at its spaces after all.
+            if word.contains(where: { $0.text.contains(" ") }) {
+                for part in Self.splitAtSpaces(word) { place(part) }
+                return
+            }
+            // A single word longer than a whole line: split it, keeping each piece's tone.
             for (fragment, tone) in word {
                 for piece in TerminalText.hardSplit(fragment, width: max(1, width - hangingIndent)) {
                     let pieceWidth = TerminalText.displayWidth(piece)
                     if lineWidth + pieceWidth > width, lineHasWord { breakLine() }
-                    line += style.apply(tone, piece)
+                    add(piece, tone)
                     lineWidth += pieceWidth
                     lineHasWord = true
                 }
             }
         }
-        if lineHasWord || lines.isEmpty { lines.append(line) }
-        return lines.map { $0.hasSuffix(" ") ? String($0.reversed().drop { $0 == " " }.reversed()) : $0 }
+
+        for word in words { place(word) }
+        if lineHasWord || lines.isEmpty { breakLine() }
+        return lines.map { line in
+            var line = line
+            while line.last == " " { line.removeLast() }
+            return line
+        }
+    }
+
+    private static func splitAtSpaces(_ word: Word) -> [Word] {
+        var parts: [Word] = []
+        var current: Word = []
+        for (text, tone) in word {
+            let pieces = text.split(separator: " ", omittingEmptySubsequences: false)
+            for (index, piece) in pieces.enumerated() {
+                if index > 0 {
+                    if !current.isEmpty { parts.append(current) }
+                    current = []
+                }
+                if !piece.isEmpty { current.append((String(piece), tone)) }
+            }
+        }
+        if !current.isEmpty { parts.append(current) }
+        return parts
     }
 }

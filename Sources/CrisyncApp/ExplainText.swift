@@ -174,18 +174,21 @@ enum ExplainText {
         if container.findings.isEmpty {
             let down = report.sourcesDown
             let text =
-                down.isEmpty
-                ? RichText("no findings: the three views agree", .green)
-                : RichText("no findings in what could be read (\(down.map(\.rawValue).joined(separator: ", ")) down)", .yellow)
+                !down.isEmpty
+                ? RichText("no findings in what could be read (\(ExplainFormat.list(down.map(\.rawValue))) down)", .yellow)
+                : container.isEarlierAttempt
+                    ? RichText("no findings: an earlier attempt, exited", .green)
+                    : RichText("no findings: the three views agree", .green)
             out.paragraph(text, indent: 2)
             return
         }
+        out.blank()
         out.paragraph(RichText("\(container.findings.count) finding\(container.findings.count == 1 ? "" : "s"):", .bold), indent: 2)
         for finding in container.findings {
             out.paragraph(
                 RichText([("* ", .plain), (finding.kind.rawValue, .boldRed), (": \(finding.kind.explanation)", .plain)]),
                 indent: 2, hanging: 4)
-            out.labelled("seen", RichText(finding.divergence.detail), indent: 4, gutter: 9)
+            out.labelled("evidence", RichText(finding.divergence.detail), indent: 4, gutter: 9)
             steps(finding.remediation, into: &out)
             out.labelled("runbook", RichText(Remediation.alert(for: finding.kind)), indent: 4, gutter: 9)
         }
@@ -225,7 +228,7 @@ enum ExplainText {
             }
             table(
                 headers: ["NAMESPACE/POD", "CONTAINER", "ID", "FINDINGS"], rows: rows, tones: [.plain, .plain, .plain, .red],
-                into: &out)
+                caps: [40, 24, 13], into: &out)
         }
         if !report.terminatingPods.isEmpty {
             out.blank()
@@ -237,36 +240,44 @@ enum ExplainText {
             }
             table(
                 headers: ["STUCK TERMINATING POD", "OVERDUE", "BLOCKED BY"], rows: rows, tones: [.plain, .plain, .red],
-                into: &out)
+                caps: [60, 10], into: &out)
         }
         out.blank()
         out.paragraph(summary(report))
+        if !report.containers.isEmpty || !report.terminatingPods.isEmpty {
+            out.paragraph(RichText("For the views and the fix: `crisync-exporter explain NAMESPACE/POD`"))
+        }
     }
 
-    /// Aligned columns when they fit the width; otherwise one wrapped line per row, columns
-    /// separated by two spaces, so long names are never cut.
-    static func table(headers: [String], rows: [[String]], tones: [ExplainTone], into out: inout Lines) {
+    /// Aligned columns, each at most `caps[i]` wide; a row with a longer cell (a pod name can be
+    /// 253 characters) is written on its own, wrapped, so long names are never cut.
+    static func table(headers: [String], rows: [[String]], tones: [ExplainTone], caps: [Int], into out: inout Lines) {
         let safeRows = rows.map { $0.map(TerminalText.sanitized) }
+        func fits(_ row: [String]) -> Bool {
+            zip(row.dropLast(), caps).allSatisfy { TerminalText.displayWidth($0) <= $1 }
+        }
         var widths = headers.map(TerminalText.displayWidth)
-        for row in safeRows {
+        for row in safeRows where fits(row) {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], TerminalText.displayWidth(cell)) }
         }
-        let total = widths.dropLast().reduce(0) { $0 + $1 + 2 } + widths[widths.count - 1]
-        let aligned = total <= width
+        let fixed = widths.dropLast().reduce(0) { $0 + $1 + 2 }
         func line(_ cells: [String], tones: [ExplainTone]) -> [String] {
-            if aligned {
-                let text = cells.enumerated().map { index, cell in
-                    let styled = out.style.apply(tones[index], cell)
-                    return index == cells.count - 1 ? styled : styled + String(repeating: " ", count: widths[index] - TerminalText.displayWidth(cell) + 2)
-                }.joined()
-                return [text]
+            guard fits(cells) else {
+                var spans: [(String, ExplainTone)] = []
+                for (index, cell) in cells.enumerated() {
+                    spans.append((cell, tones[index]))
+                    if index < cells.count - 1 { spans.append(("  ", .plain)) }
+                }
+                return RichText(spans).wrapped(width: width, firstIndent: 0, hangingIndent: 4, style: out.style)
             }
-            var spans: [(String, ExplainTone)] = []
-            for (index, cell) in cells.enumerated() {
-                spans.append((cell, tones[index]))
-                if index < cells.count - 1 { spans.append(("  ", .plain)) }
-            }
-            return RichText(spans).wrapped(width: width, firstIndent: 0, hangingIndent: 4, style: out.style)
+            let prefix = cells.dropLast().enumerated().map { index, cell in
+                out.style.apply(tones[index], cell)
+                    + String(repeating: " ", count: widths[index] - TerminalText.displayWidth(cell) + 2)
+            }.joined()
+            let last = RichText(cells[cells.count - 1], tones[cells.count - 1])
+                .wrapped(width: max(20, width - fixed), firstIndent: 0, hangingIndent: 0, style: out.style)
+            let indent = String(repeating: " ", count: fixed)
+            return last.enumerated().map { index, text in (index == 0 ? prefix : indent) + text }
         }
         out.lines += line(headers, tones: headers.map { _ in .bold })
         for row in safeRows { out.lines += line(row, tones: tones) }
@@ -288,9 +299,6 @@ enum ExplainText {
         }
         if !parts.isEmpty {
             var text = RichText(parts.joined(separator: ", ") + ".", .boldRed)
-            if case .all = report.target {
-                text = text + RichText(" For the views and the fix: crisync-exporter explain NAMESPACE/POD")
-            }
             if !down.isEmpty { text = text + RichText(" (\(ExplainFormat.list(down)) down: there may be more.)", .yellow) }
             return text
         }

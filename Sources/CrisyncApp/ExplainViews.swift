@@ -20,7 +20,7 @@ enum ExplainViews {
         let columns = [
             ("KUBELET", kubelet(view, earlierAttempt: container.isEarlierAttempt, up: up[.kubelet] ?? false)),
             ("RUNTIME", runtime(view, up: up[.runtime] ?? false)),
-            ("KERNEL", kernel(view, procfsUp: up[.procfs] ?? false)),
+            ("KERNEL", kernel(view, procfsUp: up[.procfs] ?? false, runtimeUp: up[.runtime] ?? false)),
         ]
         let rendered = columns.map { title, cells in
             [TerminalText.padded(style.apply(.bold, title), to: columnWidth)] + cells.flatMap { render($0, style: style) }
@@ -47,7 +47,7 @@ enum ExplainViews {
 
     static func kubelet(_ view: ContainerView, earlierAttempt: Bool, up: Bool) -> [Cell] {
         guard let status = view.kubelet else {
-            if !up { return [Cell(label: "state", value: "unknown: kubelet down", tone: .red)] }
+            if !up { return [Cell(label: "state", value: "kubelet down", tone: .red)] }
             if earlierAttempt { return [Cell(label: "state", value: "earlier attempt, not in the pod's status", tone: .dim)] }
             return [Cell(label: "state", value: "not in the kubelet's pod status", tone: .yellow)]
         }
@@ -66,7 +66,7 @@ enum ExplainViews {
         guard let container = view.runtime else {
             return up
                 ? [Cell(label: "state", value: "unknown to the runtime", tone: .red)]
-                : [Cell(label: "state", value: "unknown: runtime down", tone: .red)]
+                : [Cell(label: "state", value: "runtime down", tone: .red)]
         }
         var cells = [
             Cell(
@@ -86,9 +86,14 @@ enum ExplainViews {
         return cells
     }
 
-    static func kernel(_ view: ContainerView, procfsUp: Bool) -> [Cell] {
-        guard procfsUp else { return [Cell(label: "process", value: "unknown: procfs down", tone: .red)] }
-        guard let container = view.runtime, container.state == .running else {
+    static func kernel(_ view: ContainerView, procfsUp: Bool, runtimeUp: Bool) -> [Cell] {
+        guard procfsUp else { return [Cell(label: "process", value: "procfs down", tone: .red)] }
+        // The kernel is asked about the PIDs the runtime names.
+        guard runtimeUp else { return [Cell(label: "process", value: "no PID: runtime down", tone: .dim)] }
+        guard let container = view.runtime else {
+            return [Cell(label: "process", value: "no PID: unknown to the runtime", tone: .dim)]
+        }
+        guard container.state == .running else {
             return [Cell(label: "process", value: "none (not RUNNING)", tone: .dim)]
         }
         var cells: [Cell] = []
@@ -101,7 +106,8 @@ enum ExplainViews {
             }
             if let parent = view.parent {
                 let isShim = parent.command.hasPrefix("containerd-shim")
-                cells.append(Cell(label: isShim ? "shim" : "parent", value: "\(parent.pid) \(parent.command)"))
+                // The label already says what a shim is; any other parent is named.
+                cells.append(Cell(label: isShim ? "shim" : "parent", value: isShim ? "\(parent.pid)" : "\(parent.pid) \(parent.command)"))
                 cells.append(
                     Cell(
                         label: isShim ? "shim state" : "par. state", value: ExplainFormat.processState(parent.state),

@@ -36,14 +36,14 @@ enum LandingPage {
         header p{margin:.3em 0;color:#555e6e}nav a{margin-right:1.2em}a{color:#1a5fb4}
         table{border-collapse:collapse;width:100%;margin:.3em 0}th,td{text-align:left;vertical-align:top;padding:.35em .7em;border-bottom:1px solid #e4e8ee}
         th{background:#f4f6f9;font-weight:600;font-size:.9em;color:#3a4355}tr.stuck td{background:#fff4f2}
-        code{font:.92em ui-monospace,"DejaVu Sans Mono",monospace;background:#f2f4f7;padding:.05em .3em;border-radius:3px}
+        code{font:.92em ui-monospace,"DejaVu Sans Mono",monospace;background:#f2f4f7;padding:.05em .3em;border-radius:3px;white-space:nowrap}
         .id{font:.85em ui-monospace,"DejaVu Sans Mono",monospace;color:#555e6e;word-break:break-all}
         .explain{display:block;color:#555e6e;font-size:.88em;margin-top:.15em}
         .verdict{margin:1.2em 0;padding:.8em 1.1em;border-radius:6px;font-size:1.08em;font-weight:600}
         .verdict.ok{background:#e8f6ec;color:#1b6b34}.verdict.bad{background:#fdecea;color:#a4221a}.verdict.unknown{background:#fff6e0;color:#7a5300}
         .badge{display:inline-block;padding:0 .5em;border-radius:3px;font-size:.85em;font-weight:600}
         .up{background:#e8f6ec;color:#1b6b34}.down{background:#fdecea;color:#a4221a}.warn{background:#fff6e0;color:#7a5300}
-        .muted{color:#6b7385}.hint{color:#3a4355;font-size:.92em}footer{margin-top:2.5em;color:#6b7385;font-size:.88em}
+        td.since{white-space:nowrap}.muted{color:#6b7385}.hint{color:#3a4355;font-size:.92em}footer{margin-top:2.5em;color:#6b7385;font-size:.88em}
         </style>
         </head><body>
 
@@ -95,7 +95,7 @@ enum LandingPage {
             html += "<td><code>\(divergence.kind.rawValue)</code>"
             if divergence.stale { html += " <span class=\"badge warn\">last known</span>" }
             html += "<span class=\"explain\">\(escape(divergence.kind.explanation))</span></td>"
-            html += "<td><time datetime=\"\(since)\">\(since)</time><span class=\"explain\">for "
+            html += "<td class=\"since\"><time datetime=\"\(since)\">\(since)</time><span class=\"explain\">for "
             html += "\(ExplainFormat.duration(divergence.ageSeconds))</span></td>"
             html += "<td>\(escape(divergence.detail))</td></tr>\n"
         }

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// Runs real programs (the exporter binary, tmux, chromium) with a deadline: output goes to files
+/// (no pipe can fill up and block the child), and a child that outlives the deadline is killed.
+enum ExplainProcessRunner {
+    struct Outcome: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var timedOut: Bool
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Runs `executable` to completion (or until `timeout`, when its whole process group is
+    /// killed). Spawned with posix_spawn in its own process group, with default signal dispositions
+    /// and an empty signal mask: Foundation's `Process` reports a tmux client as running for as long
+    /// as the tmux server it forked lives, and its children inherit the test runner's signal state.
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        timeout: Duration = .seconds(60)
+    ) async throws -> Outcome {
+        let directory = try temporaryDirectory("run")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stdoutPath = directory.appendingPathComponent("stdout").path
+        let stderrPath = directory.appendingPathComponent("stderr").path
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let environment = environment ?? Foundation.ProcessInfo.processInfo.environment
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard spawned == 0 else {
+            throw Failure(description: "could not start \(executable): \(String(cString: strerror(spawned)))")
+        }
+
+        let deadline = ContinuousClock.now + timeout
+        var status: Int32 = 0
+        var timedOut = false
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if ContinuousClock.now >= deadline {
+                timedOut = true
+                kill(-pid, SIGTERM)
+                try? await Task.sleep(for: .seconds(2))
+                kill(-pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        // WIFEXITED / WEXITSTATUS, WTERMSIG: the macros are not imported.
+        let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Outcome(
+            status: exitStatus, stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "", timedOut: timedOut)
+    }
+
+    /// A fresh directory under the system's temporary directory.
+    static func temporaryDirectory(_ purpose: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "crisync-\(purpose)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The `crisync-exporter` binary built next to this test bundle (`swift build` / `swift test`).
+    static func exporterBinary() throws -> String {
+        let directory = Bundle.module.bundleURL.deletingLastPathComponent()
+        let path = directory.appendingPathComponent("crisync-exporter").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw Failure(description: "\(path) is missing: run `swift build --product crisync-exporter` first")
+        }
+        return path
+    }
+
+    /// The full path of a program on `PATH`, or nil.
+    static func which(_ program: String) -> String? {
+        let path = Foundation.ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
