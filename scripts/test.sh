@@ -38,7 +38,7 @@ fi
 
 # Passing tests are summarised, failures shown whole; the last line is swift-testing's summary.
 set +e
-swift test --skip-build --disable-xctest 2>&1 | grep --line-buffered -vE '^(◇|↳)|^✔ Suite|^✔ Test [^r]|^✔ Test r[^u]'
+swift test --skip-build --disable-xctest --no-parallel 2>&1 | grep --line-buffered -vE '^(◇|↳)|^✔ Suite|^✔ Test [^r]|^✔ Test r[^u]'
 status=${PIPESTATUS[0]}
 set -e
 exit "$status"

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Collector
+import Exposition
+import Foundation
+import KernelReader
+import Model
+
+/// `crisync-bench synthetic`: the per-refresh cost of everything crisync does after the network
+/// reads (kernel read, join and rules, metric families, both text formats) on a generated node.
+struct SyntheticCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synthetic",
+        abstract: "Kernel read + Collector.evaluate + MetricsInventory.families + TextWriter on a generated node.",
+        discussion: """
+            Generates a procfs and cgroup tree for --containers containers under --root (mount a tmpfs \
+            there; the directory must be empty), holds the runtime and kubelet views in memory, and runs \
+            --refreshes refreshes back to back. The first --warmup are not counted. Appends one \
+            "synthetic" record to --results.
+            """)
+
+    @Option(help: "Containers on the generated node.") var containers: Int
+    @Option(help: "Refreshes to run (after the warm-up).") var refreshes: Int
+    @Option(help: "Refreshes run first and not counted.") var warmup = 20
+    @Option(help: "Empty directory (a tmpfs) for the generated tree.") var root: String
+    @Option(help: "JSON-lines file the record is appended to.") var results: String
+
+    func validate() throws {
+        guard containers > 0, refreshes > 0, warmup >= 0 else { throw ValidationError("counts must be positive") }
+    }
+
+    func run() async throws {
+        let setupStart = ProcessMeter.now()
+        let node = try SyntheticNode(containerCount: containers, root: root)
+        let setupSeconds = ProcessMeter.now() - setupStart
+        let kernel = try KernelReader(procRoot: node.procRoot, cgroupRoot: node.cgroupRoot)
+        note("synthetic: \(containers) containers, tree written in \(ms(setupSeconds)); \(warmup) + \(refreshes) refreshes")
+
+        var pipeline = SyntheticPipeline(node: node, kernel: kernel)
+        for _ in 0..<warmup { _ = try pipeline.refresh() }
+        let rssAfterWarmup = ProcessMeter.residentBytes()
+
+        var samples: [SyntheticPipeline.Sample] = []
+        samples.reserveCapacity(refreshes)
+        var rssSeries: [Double] = []
+        let sampleEvery = max(1, refreshes / 50)
+        for index in 0..<refreshes {
+            samples.append(try pipeline.refresh())
+            if (index + 1) % sampleEvery == 0 { rssSeries.append(mib(ProcessMeter.residentBytes())) }
+        }
+        let rssEnd = ProcessMeter.residentBytes()
+
+        guard let last = samples.last else { throw BenchError("no refresh ran") }
+        let expectedDivergences = node.zombieCount * 2  // process_zombie and ready_but_dead for each
+        guard last.divergences == expectedDivergences, last.allSourcesUp else {
+            throw BenchError(
+                "synthetic node misread: \(last.divergences) divergences (expected \(expectedDivergences)), sources up: \(last.allSourcesUp)")
+        }
+
+        let cpu = Summary(samples.map { $0.cpuSeconds * 1000 })
+        let record = SyntheticRecord(
+            containers: containers, pods: node.runtime.sandboxes.count, refreshes: refreshes, warmup: warmup,
+            cpuMs: cpu, wallMs: Summary(samples.map { $0.wallSeconds * 1000 }),
+            cpuUsPerContainer: cpu.median * 1000 / Double(containers),
+            phaseCPUMs: SyntheticPipeline.Sample.phaseNames.reduce(into: [:]) { phases, name in
+                phases[name] = Summary(samples.map { ($0.phases[name] ?? 0) * 1000 }).median
+            },
+            rssAfterWarmupMiB: mib(rssAfterWarmup), rssEndMiB: mib(rssEnd), rssMaxMiB: rssSeries.max() ?? mib(rssEnd),
+            peakRSSMiB: mib(ProcessMeter.peakResidentBytes()), rssSeriesMiB: rssSeries,
+            outputBytes: last.outputBytes, divergences: last.divergences, setupSeconds: setupSeconds)
+        try ResultLog(path: results).append(record)
+        note(
+            "synthetic \(containers): cpu median \(ms(cpu.median / 1000)) (\(String(format: "%.2f", record.cpuUsPerContainer)) µs/container), "
+                + "RSS \(String(format: "%.1f", record.rssAfterWarmupMiB)) → \(String(format: "%.1f", record.rssEndMiB)) MiB, "
+                + "output \(last.outputBytes) B")
+    }
+}
+
+struct SyntheticRecord: Codable {
+    var kind = "synthetic"
+    var containers: Int
+    var pods: Int
+    var refreshes: Int
+    var warmup: Int
+    /// CPU time per refresh, in milliseconds.
+    var cpuMs: Summary
+    var wallMs: Summary
+    /// Median CPU per refresh divided by the containers, in microseconds.
+    var cpuUsPerContainer: Double
+    /// Median CPU per phase, in milliseconds.
+    var phaseCPUMs: [String: Double]
+    var rssAfterWarmupMiB: Double
+    var rssEndMiB: Double
+    var rssMaxMiB: Double
+    var peakRSSMiB: Double
+    var rssSeriesMiB: [Double]
+    /// Size of the Prometheus text output, in bytes.
+    var outputBytes: Int
+    var divergences: Int
+    var setupSeconds: Double
+}
+
+/// One exporter refresh minus the network: the runtime and kubelet views are fixed values.
+struct SyntheticPipeline {
+    struct Sample {
+        static let phaseNames = ["kernel", "evaluate", "families", "render"]
+        var cpuSeconds: Double
+        var wallSeconds: Double
+        /// Thread CPU per phase, in seconds.
+        var phases: [String: Double]
+        var outputBytes: Int
+        var divergences: Int
+        var allSourcesUp: Bool
+    }
+
+    let node: SyntheticNode
+    let kernel: KernelReader
+    let configuration = CollectorConfiguration(divergenceMinAgeSeconds: 0)
+    var memory = CollectorMemory()
+    /// Virtual time: each refresh is five seconds after the previous one, as with the default interval.
+    var now = Double(SyntheticNode.bootTime) + 7200
+
+    init(node: SyntheticNode, kernel: KernelReader) {
+        self.node = node
+        self.kernel = kernel
+    }
+
+    mutating func refresh() throws -> Sample {
+        now += 5
+        let wallStart = ProcessMeter.now()
+        let cpuStart = ProcessMeter.processCPU()
+        var phaseStart = ProcessMeter.threadCPU()
+        var phases: [String: Double] = [:]
+        func lap(_ name: String) {
+            let time = ProcessMeter.threadCPU()
+            phases[name] = time - phaseStart
+            phaseStart = time
+        }
+
+        // As SourceSet.readKernel: the PIDs and cgroups of the RUNNING containers.
+        let running = node.runtime.containers.filter { $0.state == .running }
+        let kernelSnapshot = kernel.snapshot(
+            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath })
+        lap("kernel")
+        let input = CollectorInput(
+            now: now, runtime: SourceReading(value: node.runtime, durationSeconds: 0.001),
+            kubelet: SourceReading(value: node.kubelet, durationSeconds: 0.001),
+            kernel: SourceReading(value: kernelSnapshot, durationSeconds: 0.001))
+        let (findings, next) = Collector.evaluate(input, memory: memory, configuration: configuration)
+        memory = next
+        lap("evaluate")
+        let families = MetricsInventory.families(from: findings)
+        lap("families")
+        let text = try TextWriter.render(families, format: .prometheusText)
+        let openMetrics = try TextWriter.render(families, format: .openMetrics)
+        lap("render")
+        let cpu = ProcessMeter.processCPU() - cpuStart
+        let wall = ProcessMeter.now() - wallStart
+        withExtendedLifetime(openMetrics) {}
+        return Sample(
+            cpuSeconds: cpu, wallSeconds: wall, phases: phases, outputBytes: text.utf8.count,
+            divergences: findings.divergences.count, allSourcesUp: findings.sources.values.allSatisfy(\.up))
+    }
+}
