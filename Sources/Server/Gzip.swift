@@ -31,8 +31,11 @@ public enum Gzip {
         guard let acceptEncoding else { return false }
         var accepted = false
         for item in acceptEncoding.split(separator: ",") {
+            // `;` alone, or `;q=1` without a coding, splits into nothing: skip it (found by fuzzing;
+            // indexing it crashed the exporter on a one-byte header).
             let parts = item.split(separator: ";")
-            let coding = parts[0].filter { $0 != " " && $0 != "\t" }.lowercased()
+            guard let first = parts.first else { continue }
+            let coding = first.filter { $0 != " " && $0 != "\t" }.lowercased()
             guard coding == "gzip" || coding == "*" || coding == "x-gzip" else { continue }
             var q = 1.0
             for param in parts.dropFirst() {

@@ -21,14 +21,14 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         var hostText = String(text[..<colon])
         let portText = text[text.index(after: colon)...]
         guard let port = UInt16(portText) else {
-            throw .invalidListenAddress(text, reason: "port \"\(portText)\" is not a number from 0 to 65535")
+            throw .invalidListenAddress(text, reason: "port \(String(portText).debugDescription) is not a number from 0 to 65535")
         }
         self.port = port
         if hostText.hasPrefix("[") && hostText.hasSuffix("]") {
             hostText = String(hostText.dropFirst().dropLast())
             var address = in6_addr()
             guard inet_pton(AF_INET6, hostText, &address) == 1 else {
-                throw .invalidListenAddress(text, reason: "\"\(hostText)\" is not an IPv6 address")
+                throw .invalidListenAddress(text, reason: "\(hostText.debugDescription) is not an IPv6 address")
             }
             host = .ipv6(withUnsafeBytes(of: address) { Array($0) })
         } else if hostText.isEmpty {
@@ -38,7 +38,7 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         } else {
             var address = in_addr()
             guard inet_pton(AF_INET, hostText, &address) == 1 else {
-                throw .invalidListenAddress(text, reason: "\"\(hostText)\" is not an IPv4 address, [IPv6] address or localhost")
+                throw .invalidListenAddress(text, reason: "\(hostText.debugDescription) is not an IPv4 address, [IPv6] address or localhost")
             }
             host = .ipv4(address.s_addr)
         }

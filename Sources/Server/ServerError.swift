@@ -12,7 +12,8 @@ public enum ServerError: Error, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidListenAddress(let address, let reason): "invalid listen address \"\(address)\": \(reason)"
+        // Quoted with escapes, so a stray newline in a flag cannot split the log line (found by fuzzing).
+        case .invalidListenAddress(let address, let reason): "invalid listen address \(address.debugDescription): \(reason)"
         case .socketFailed(let address, let code): "listen tcp \(address): socket: \(errnoText(code))"
         case .bindFailed(let address, let code): "listen tcp \(address): bind: \(errnoText(code))"
         case .listenFailed(let address, let code): "listen tcp \(address): listen: \(errnoText(code))"

@@ -56,6 +56,17 @@ struct HTTPServerTests {
         #expect(String(decoding: inflated, as: UTF8.self) == (openMetrics ? openMetricsText : metricsText))
     }
 
+    /// Found by fuzzing: a one-byte `Accept-Encoding: ;` crashed the exporter.
+    @Test(arguments: [";", ";q=1", ",;", ";;"])
+    func malformedAcceptEncodingIsServedNotFatal(value: String) throws {
+        let server = try startServer()
+        defer { server.stop() }
+        let response = try RawHTTP.request(port: server.port, path: "/metrics", headers: ["Accept-Encoding": value, "Accept": ";"])
+        #expect(response.status == 200)
+        #expect(response.text == metricsText)
+        #expect(try RawHTTP.request(port: server.port, path: "/healthz").status == 200)
+    }
+
     @Test func headHasHeadersButNoBody() throws {
         let server = try startServer()
         defer { server.stop() }
