@@ -36,6 +36,12 @@ if [[ -x scripts/e2e/alerting.sh ]]; then
   scripts/e2e/alerting.sh
 fi
 
+# Every parser fuzzed for a bounded time (fuzz/README.md; about 3.5 minutes with its own build).
+# CRISYNC_FUZZ_SECONDS sets the time per target; 0 skips fuzzing.
+if [[ ${CRISYNC_FUZZ_SECONDS:-20} != 0 ]]; then
+  scripts/fuzz.sh "${CRISYNC_FUZZ_SECONDS:-20}"
+fi
+
 # Passing tests are summarised, failures shown whole; the last line is swift-testing's summary.
 set +e
 swift test --skip-build --disable-xctest --no-parallel 2>&1 | grep --line-buffered -vE '^(◇|↳)|^✔ Suite|^✔ Test [^r]|^✔ Test r[^u]'

@@ -25,9 +25,9 @@ private func openDescriptors(_ pid: Int32) -> Int {
 
 @Suite("The exporter binary under load")
 struct ExporterUnderLoadTests {
-    /// TLS + basic auth, scraped 20,000 times by 64 concurrent keep-alive clients, plus plain-HTTP
-    /// garbage and oversized headers on the TLS port: the exporter's resident memory stays within
-    /// a small bound after warm-up and no descriptor leaks.
+    /// TLS + basic auth, scraped 20,000 times (after 12,000 to warm up) by 64 concurrent keep-alive
+    /// clients, plus plain-HTTP garbage and oversized headers on the TLS port: the exporter's
+    /// resident memory stays within a small bound and no descriptor leaks.
     @Test(.timeLimit(.minutes(3)))
     func memoryAndDescriptorsStayBounded() throws {
         let pki = try TestPKI()
@@ -72,20 +72,32 @@ struct ExporterUnderLoadTests {
             return output.stdout.split(separator: "\n").reduce(into: [:]) { $0[String($1), default: 0] += 1 }
         }
 
-        #expect(try scrapeRound() == ["200": 4000])  // warm-up
-        let rssBefore = residentKiB(pid)
-        let fdsBefore = openDescriptors(pid)
-        let started = now()
-        for _ in 0..<5 {
-            #expect(try scrapeRound() == ["200": 4000])
+        /// Plain HTTP to the TLS port, and a header larger than the per-connection buffer.
+        func abuse() throws {
             for _ in 0..<20 {
                 let fd = try RawHTTP.connect(port: port)
                 RawHTTP.send(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
                 _ = RawHTTP.readAll(fd)
                 close(fd)
             }
+            // 431, or a reset: the server closes with the rest of the header unread, and TCP may
+            // then discard the answer before curl reads it. Either way, not a crash.
             let oversized = try Curl.get(base + "/metrics", tls + ["-H", "X-Big: " + String(repeating: "z", count: 60_000)])
-            #expect([431, 413].contains(oversized.status), "\(oversized.status)")
+            #expect([431, 413].contains(oversized.status) || oversized.wasRefused, "\(oversized.status)")
+        }
+
+        // Warm-up: the allocator's arenas and libmicrohttpd's pools reach their working size
+        // (by hand, 120,000 scrapes: +3.6 MiB within the first 12,000, +0.26 MiB over the last 80,000).
+        for _ in 0..<3 { #expect(try scrapeRound() == ["200": 4000]) }
+        try abuse()
+        let rssBefore = residentKiB(pid)
+        let fdsBefore = openDescriptors(pid)
+        var rssAfterRound: [Int] = []
+        let started = now()
+        for _ in 0..<5 {
+            #expect(try scrapeRound() == ["200": 4000])
+            try abuse()
+            rssAfterRound.append(residentKiB(pid))
         }
         let elapsed = now() - started
         try waitUntil { openDescriptors(pid) <= fdsBefore }
@@ -93,9 +105,13 @@ struct ExporterUnderLoadTests {
         let fdsAfter = openDescriptors(pid)
         print(
             "exporter binary: 20000 TLS+basic-auth scrapes in \(Int(elapsed)) s (\(Int(20000 / elapsed))/s, 64 clients); "
-                + "RSS \(rssBefore) KiB -> \(rssAfter) KiB (\(rssAfter - rssBefore) KiB), fds \(fdsBefore) -> \(fdsAfter)")
+                + "RSS \(rssBefore) KiB after warm-up, then per 4000 scrapes \(rssAfterRound) KiB "
+                + "(\(rssAfter - rssBefore) KiB in all); fds \(fdsBefore) -> \(fdsAfter)")
         #expect(rssBefore > 0 && rssAfter > 0)
-        #expect(rssAfter - rssBefore < 4096, "resident memory grew by \(rssAfter - rssBefore) KiB")
+        // Bounds with room for one more allocator arena (~0.8 MiB seen) but not for a leak: a leak of
+        // 100 bytes per scrape would already add 2 MiB here.
+        #expect(rssAfter - rssBefore < 3072, "resident memory grew by \(rssAfter - rssBefore) KiB after warm-up")
+        #expect(rssAfterRound[4] - rssAfterRound[1] < 1536, "resident memory still growing: \(rssAfterRound)")
         #expect(fdsAfter <= fdsBefore)
         #expect(process.isRunning, "exporter log: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }

@@ -1,0 +1,1 @@
+../../../Sources/KubeletReader/RFC3339.swift

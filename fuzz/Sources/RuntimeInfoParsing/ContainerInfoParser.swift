@@ -1,0 +1,1 @@
+../../../Sources/RuntimeReader/ContainerInfoParser.swift
