@@ -12,7 +12,8 @@ public enum CgroupsPath {
     ///   following runc: each `-` in a slice name is one level of nesting, an empty slice is
     ///   `system.slice`, and a name ending in `.slice` is used as is instead of `prefix-name.scope`.
     public static func resolve(_ cgroupsPath: String) -> String? {
-        if cgroupsPath.isEmpty { return nil }
+        // A NUL would end the path early in open(2), which would then read a parent cgroup.
+        if cgroupsPath.isEmpty || cgroupsPath.utf8.contains(0) { return nil }
         if !cgroupsPath.hasPrefix("/") {
             let parts = cgroupsPath.split(separator: ":", omittingEmptySubsequences: false)
             if parts.count == 3 && (parts[0].isEmpty || parts[0].hasSuffix(".slice")) {

@@ -13,6 +13,10 @@ struct CgroupsPathTests {
         ("/", "/"),
         ("/kubepods/../etc", nil),
         ("", nil),
+        // Found by fuzzing (fuzz/corpus/cgroup-files/nul-in-cgroups-path): open(2) would read a parent cgroup.
+        ("/kubepods/pod1\0/abc", nil),
+        ("\0", nil),
+        ("kubepods.slice:cri-containerd:a\0b", nil),
         // systemd driver (runc's rules)
         (
             "kubepods-burstable-pod1c2d_3e4f.slice:cri-containerd:abc",
