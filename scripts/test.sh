@@ -37,9 +37,10 @@ if [[ -x scripts/e2e/alerting.sh ]]; then
 fi
 
 # Every parser fuzzed for a bounded time (fuzz/README.md; about 3.5 minutes with its own build).
-# CRISYNC_FUZZ_SECONDS sets the time per target; 0 skips fuzzing.
-if [[ ${CRISYNC_FUZZ_SECONDS:-20} != 0 ]]; then
-  scripts/fuzz.sh "${CRISYNC_FUZZ_SECONDS:-20}"
+# CRISYNC_FUZZ_SECONDS sets the time per target; unset or 0 skips it (a random-seed fuzz finding must not
+# decide whether CI lands; run `scripts/fuzz.sh 60` separately).
+if [[ ${CRISYNC_FUZZ_SECONDS:-0} != 0 ]]; then
+  scripts/fuzz.sh "${CRISYNC_FUZZ_SECONDS}"
 fi
 
 # Passing tests are summarised, failures shown whole; the last line is swift-testing's summary.
