@@ -39,8 +39,9 @@ while (($#)); do
 done
 
 started=$SECONDS
-say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
-[[ -t 1 ]] || say() { printf 'demo: %s\n' "$*"; }
+# Output never fails the script: Ctrl-C may have taken a `| tee` away before the cleanup speaks.
+say() { printf '\033[1mdemo:\033[0m %s\n' "$*" 2>/dev/null || true; }
+[[ -t 1 ]] || say() { printf 'demo: %s\n' "$*" 2>/dev/null || true; }
 die() { say "$*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "needs root: containerd creates mounts, cgroups and namespaces (try: sudo $0)"
@@ -55,6 +56,8 @@ logs="$CRISYNC_LAB/demo-logs"
 
 scripts/deps.sh build demo
 say "building crisync-exporter and crisync-lab (the first build takes a few minutes)"
+# Fresh logs and Prometheus data: a previous run's series would show its ghost as a second one.
+rm -rf "$logs"
 mkdir -p "$logs"
 for product in crisync-exporter crisync-lab; do
   if ! swift build --product "$product" >"$logs/build-$product.log" 2>&1; then
@@ -86,8 +89,11 @@ cleanup() {
   local status=$?
   [[ $cleaned == yes ]] && return
   cleaned=yes
-  trap '' INT TERM
-  echo
+  # Finish the cleanup whatever happens: no second Ctrl-C, no SIGPIPE from a reader that is gone,
+  # no early exit on a failing step.
+  trap '' INT TERM PIPE
+  set +e
+  printf '\n' 2>/dev/null || true
   say "cleaning up"
   if [[ -n ${sock:-} ]]; then
     # Stops the OOM loop's controller, SIGCONTs the stopped shims, removes every demo pod.

@@ -25,12 +25,18 @@ public struct LabScenarios: Sendable {
         self.log = log
     }
 
-    /// Scenarios on the containerd at `socketPath`, whose pods get cgroups under `cgroupRoot`.
+    /// Scenarios on the containerd at `socketPath`, whose pods get cgroups under `cgroupRoot`; by
+    /// default the root the lab uses (`CRISYNC_CGROUP_ROOT`, else the one `containerd.sh start`
+    /// recorded, else `/crisync-lab`), so `containerd.sh stop` cleans up after them.
     public static func connect(
-        socketPath: String, cgroupRoot: String = ContainerdLab.defaultCgroupRoot, stateDirectory: String,
+        socketPath: String, cgroupRoot: String? = nil, stateDirectory: String,
         log: @escaping @Sendable (String) -> Void = { _ in }
     ) throws -> LabScenarios {
-        let driver = try CRIDriver(lab: ContainerdLab(socketPath: socketPath, cgroupRoot: cgroupRoot))
+        var environment = Foundation.ProcessInfo.processInfo.environment
+        environment[ContainerdLab.socketVariable] = socketPath
+        if let cgroupRoot { environment[ContainerdLab.cgroupRootVariable] = cgroupRoot }
+        let lab = ContainerdLab.fromEnvironment(environment) ?? ContainerdLab(socketPath: socketPath)
+        let driver = try CRIDriver(lab: lab)
         return LabScenarios(driver: driver, state: LabStateStore(directory: stateDirectory), log: log)
     }
 

@@ -26,8 +26,9 @@ struct LabOptions: ParsableArguments {
     @Option(help: "Directory recording what the scenarios did (shared with `crisync-lab kubelet --state-dir`).")
     var stateDir: String
 
-    @Option(help: "Cgroup parent of the lab's pods (default: $CRISYNC_CGROUP_ROOT or /crisync-lab).")
-    var cgroupRoot = ProcessInfo.processInfo.environment["CRISYNC_CGROUP_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? "/crisync-lab"
+    @Option(
+        help: "Cgroup parent of the lab's pods (default: $CRISYNC_CGROUP_ROOT, else the one containerd.sh recorded, else /crisync-lab).")
+    var cgroupRoot: String?
 
     var socketPath: String {
         runtimeEndpoint.hasPrefix("unix://") ? String(runtimeEndpoint.dropFirst("unix://".count)) : runtimeEndpoint
@@ -37,7 +38,7 @@ struct LabOptions: ParsableArguments {
         guard socketPath.hasPrefix("/") else {
             throw ValidationError("--runtime.endpoint must be unix:///path/to/socket, got \"\(runtimeEndpoint)\"")
         }
-        guard cgroupRoot.hasPrefix("/"), cgroupRoot != "/" else {
+        if let cgroupRoot, !cgroupRoot.hasPrefix("/") || cgroupRoot == "/" {
             throw ValidationError("--cgroup-root must be a dedicated cgroup such as /crisync-lab, got \"\(cgroupRoot)\"")
         }
     }

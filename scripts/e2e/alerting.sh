@@ -96,7 +96,9 @@ sock=""
 watchdog=""
 cleanup() {
   local status=$?
-  trap '' INT TERM
+  # Finish the cleanup whatever happens: no second signal, no SIGPIPE, no exit on a failing step.
+  trap '' INT TERM PIPE
+  set +e
   if [[ -n $watchdog ]]; then
     kill "$watchdog" 2>/dev/null
     wait "$watchdog" 2>/dev/null
