@@ -89,14 +89,38 @@ enum ExplainProcessRunner {
         return url
     }
 
-    /// The `crisync-exporter` binary built next to this test bundle (`swift build` / `swift test`).
+    /// The `crisync-exporter` binary built next to this test bundle. `swift test` compiles the
+    /// modules the tests import but does not relink executables (and holds the build lock while
+    /// tests run): a binary older than an object file of the modules it is linked from fails the
+    /// test rather than testing old code. `scripts/test.sh` builds everything first.
     static func exporterBinary() throws -> String {
         let directory = Bundle.module.bundleURL.deletingLastPathComponent()
         let path = directory.appendingPathComponent("crisync-exporter").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw Failure(description: "\(path) is missing: run `swift build --product crisync-exporter` first")
         }
+        let linked = modificationDate(path) ?? .distantPast
+        let modules = [
+            "crisync_exporter", "CrisyncApp", "Collector", "Model", "Exposition", "Server", "CMicroHTTPDShim", "KernelReader",
+            "RuntimeReader", "KubeletReader",
+        ]
+        for module in modules {
+            let build = directory.appendingPathComponent("\(module).build")
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: build.path)) ?? []
+            for file in files where file.hasSuffix(".o") {
+                let object = build.appendingPathComponent(file).path
+                if let compiled = modificationDate(object), compiled > linked {
+                    throw Failure(
+                        description: "\(path) is older than \(object): run `swift build --product crisync-exporter` "
+                            + "before these tests (scripts/test.sh builds everything first)")
+                }
+            }
+        }
         return path
+    }
+
+    private static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
     /// The full path of a program on `PATH`, or nil.
