@@ -75,9 +75,7 @@ public struct ServeOptions: ParsableArguments, Sendable {
 
     @Option(
         name: .customLong("web.config.file"),
-        help: ArgumentHelp(
-            "Prometheus exporter-toolkit web config: TLS, basic auth, response headers; empty for plain HTTP.",
-            discussion: "Re-read when it, or a certificate, key or CA file it names, changes. /healthz needs no credentials."))
+        help: "Exporter-toolkit web config (TLS, basic auth, headers), re-read on change; /healthz stays open.")
     public var webConfigFile = ""
 
     public init() {}
