@@ -94,6 +94,7 @@ lab="$bin/crisync-lab"
 own_containerd=no
 sock=""
 watchdog=""
+start=$SECONDS
 cleanup() {
   local status=$?
   # Finish the cleanup whatever happens: no second signal, no SIGPIPE, no exit on a failing step.
@@ -115,6 +116,7 @@ cleanup() {
     for log in "$work"/*.log; do [[ -s $log ]] && { echo "--- $log (last lines)" >&2; tail -n 12 "$log" >&2; }; done
   fi
   if [[ -n ${CRISYNC_E2E_KEEP:-} ]]; then e2e_log "kept $work"; else rm -rf "$work"; fi
+  e2e_log "took $((SECONDS - start)) s after the build, cleanup included"
   ((status == 0 && failed > 0)) && status=1
   ((status != 0 && failed == 0)) && failed=1
   echo "$passed passed, $failed failed"
@@ -131,7 +133,6 @@ bash -c 'trap "kill \$nap 2>/dev/null; exit 0" TERM
   sleep "$1" & nap=$!
   wait "$nap" && echo "e2e: over the $1 s budget; stopping" >&2 && kill -TERM "$2"' watchdog "$budget" $$ &
 watchdog=$!
-start=$SECONDS
 
 # --- containerd, the mirror kubelet, crisync ---------------------------------------------------
 if [[ -n ${CRISYNC_CRI_SOCK:-} ]]; then
