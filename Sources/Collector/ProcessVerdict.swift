@@ -26,7 +26,6 @@ enum ProcessVerdict: Sendable, Hashable {
             return (.missing(detail: "pid \(pid) does not exist"), nil, nil, nil)
         }
         let parent = kernel.processes[process.ppid]
-        let parentText = parent.map { "parent pid \($0.pid) (\($0.command)) in state \($0.state.rawValue)" } ?? "parent pid \(process.ppid)"
         let ownership = ProcessOwnership.decide(
             process: process, cgroupsPath: status.cgroupsPath,
             containerCreatedAt: seconds(status.createdAtNanos), containerStartedAt: seconds(status.startedAtNanos),
@@ -35,6 +34,8 @@ enum ProcessVerdict: Sendable, Hashable {
             return (.missing(detail: "pid \(pid) is now another process (\(process.command)): \(reason)"), process, parent, ownership)
         }
         if process.state == .zombie {
+            // Built only for a zombie: this function runs for every running container on every refresh.
+            let parentText = parent.map { "parent pid \($0.pid) (\($0.command)) in state \($0.state.rawValue)" } ?? "parent pid \(process.ppid)"
             let exit = process.exitStatus.map { ", wait status \($0)" } ?? ""
             return (.zombie(detail: "pid \(pid) (\(process.command)) is a zombie\(exit); \(parentText)"), process, parent, ownership)
         }

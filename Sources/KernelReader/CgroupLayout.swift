@@ -28,11 +28,15 @@ public struct CgroupLayout: Sendable, Hashable {
     public var unifiedDirectory: String?
     /// The v1 hierarchies, sorted by directory; empty on pure v2.
     public var v1Hierarchies: [V1Hierarchy]
+    /// Whether the cgroup2 tree has the memory controller (its root's `cgroup.controllers` lists
+    /// `memory`). Without it no cgroup of that tree has `memory.events`, so it is not looked for.
+    public var unifiedHasMemoryController: Bool
 
-    public init(kind: Kind, unifiedDirectory: String?, v1Hierarchies: [V1Hierarchy]) {
+    public init(kind: Kind, unifiedDirectory: String?, v1Hierarchies: [V1Hierarchy], unifiedHasMemoryController: Bool = true) {
         self.kind = kind
         self.unifiedDirectory = unifiedDirectory
         self.v1Hierarchies = v1Hierarchies
+        self.unifiedHasMemoryController = unifiedDirectory != nil && unifiedHasMemoryController
     }
 
     /// The v1 hierarchy that has the memory controller (its `cgroup.procs` and `memory.oom_control`).
@@ -42,7 +46,7 @@ public struct CgroupLayout: Sendable, Hashable {
     /// `--path.cgroupfs` fails at start rather than reporting every cgroup as missing.
     static func detect(root: String) throws(KernelReaderError) -> CgroupLayout {
         if FileSystem.exists(root + "/cgroup.controllers") {
-            return CgroupLayout(kind: .unified, unifiedDirectory: root, v1Hierarchies: [])
+            return CgroupLayout(kind: .unified, unifiedDirectory: root, v1Hierarchies: [], unifiedHasMemoryController: hasMemoryController(root))
         }
         guard let names = FileSystem.directoryEntries(root) else {
             throw .noCgroupHierarchy(root: root)
@@ -62,8 +66,24 @@ public struct CgroupLayout: Sendable, Hashable {
         switch (unified, v1.isEmpty) {
         case (nil, true): throw .noCgroupHierarchy(root: root)
         case (nil, false): return CgroupLayout(kind: .v1, unifiedDirectory: nil, v1Hierarchies: v1)
-        case (let unified?, true): return CgroupLayout(kind: .unified, unifiedDirectory: unified, v1Hierarchies: [])
-        case (let unified?, false): return CgroupLayout(kind: .hybrid, unifiedDirectory: unified, v1Hierarchies: v1)
+        case (let unified?, true):
+            return CgroupLayout(
+                kind: .unified, unifiedDirectory: unified, v1Hierarchies: [], unifiedHasMemoryController: hasMemoryController(unified))
+        case (let unified?, false):
+            return CgroupLayout(
+                kind: .hybrid, unifiedDirectory: unified, v1Hierarchies: v1, unifiedHasMemoryController: hasMemoryController(unified))
+        }
+    }
+
+    /// `memory` among the controllers of the cgroup2 tree at `directory`; true when that cannot be
+    /// read, so `memory.events` is still tried.
+    private static func hasMemoryController(_ directory: String) -> Bool {
+        let reader = FileReader(capacity: 4096)
+        guard let bytes = try? reader.read(directory + "/cgroup.controllers") else { return true }
+        // The bytes live in the reader's buffer: keep it until they are read.
+        return withExtendedLifetime(reader) {
+            bytes.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") })
+                .contains { $0.elementsEqual("memory".utf8) }
         }
     }
 }

@@ -14,6 +14,9 @@ public enum CgroupsPath {
     public static func resolve(_ cgroupsPath: String) -> String? {
         // A NUL would end the path early in open(2), which would then read a parent cgroup.
         if cgroupsPath.isEmpty || cgroupsPath.utf8.contains(0) { return nil }
+        // The common case, a path that is already normal, costs one scan and no allocation: this runs
+        // for every container on every refresh (see BENCHMARKS.md).
+        if isPlainAbsolute(cgroupsPath) { return cgroupsPath }
         if !cgroupsPath.hasPrefix("/") {
             let parts = cgroupsPath.split(separator: ":", omittingEmptySubsequences: false)
             if parts.count == 3 && (parts[0].isEmpty || parts[0].hasSuffix(".slice")) {
@@ -33,11 +36,49 @@ public enum CgroupsPath {
     public static func processIsInContainer(_ process: Model.KernelProcess, cgroupsPath: String) -> Bool? {
         if process.cgroups.isEmpty { return nil }
         guard let containerPath = resolve(cgroupsPath) else { return nil }
-        let containerComponents = components(containerPath)
-        for membership in process.cgroups where pathMatches(membership.path, containerComponents: containerComponents) {
-            return true
+        var containerComponents: [Substring]?
+        for membership in process.cgroups {
+            if let matches = plainPathMatches(membership.path, containerPath: containerPath) {
+                if matches { return true }
+                continue
+            }
+            let components = containerComponents ?? components(containerPath)
+            containerComponents = components
+            if pathMatches(membership.path, containerComponents: components) { return true }
         }
         return false
+    }
+
+    /// What ``pathMatches(_:containerComponents:)`` answers for a plain absolute process path (all the
+    /// kernel writes outside cgroup namespaces), by comparing bytes; nil for any other path.
+    /// `containerPath` must be a result of ``resolve(_:)``.
+    static func plainPathMatches(_ processPath: String, containerPath: String) -> Bool? {
+        guard isPlainAbsolute(processPath) else { return nil }
+        if containerPath == "/" { return true }
+        let process = processPath.utf8
+        let container = containerPath.utf8
+        guard process.count >= container.count, process.starts(with: container) else { return false }
+        if process.count == container.count { return true }
+        return process[process.index(process.startIndex, offsetBy: container.count)] == UInt8(ascii: "/")
+    }
+
+    /// `/a/b/c`: absolute, with no empty, `.` or `..` component and no trailing `/` (or exactly `/`);
+    /// such a path is its own normal form.
+    static func isPlainAbsolute(_ path: String) -> Bool {
+        var path = path
+        return path.withUTF8 { bytes in
+            let slash = UInt8(ascii: "/")
+            let dot = UInt8(ascii: ".")
+            guard bytes.first == slash else { return false }
+            var start = 1
+            for index in 1...bytes.count where index == bytes.count || bytes[index] == slash {
+                let length = index - start
+                if length == 0 && bytes.count > 1 { return false }
+                if length > 0 && length <= 2 && bytes[start] == dot && (length == 1 || bytes[start + 1] == dot) { return false }
+                start = index + 1
+            }
+            return true
+        }
     }
 
     static func pathMatches(_ processPath: String, containerComponents: [Substring]) -> Bool {

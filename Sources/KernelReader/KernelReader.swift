@@ -155,7 +155,9 @@ public struct KernelReader: Sendable {
             if FileSystem.isDirectory(directory) {
                 exists = true
                 populated = (try? reader.read(directory + "/cgroup.events")).flatMap(CgroupEventsParser.populated)
-                oomKills = (try? reader.read(directory + "/memory.events")).flatMap(MemoryEventsParser.oomKills)
+                if cgroupLayout.unifiedHasMemoryController {
+                    oomKills = (try? reader.read(directory + "/memory.events")).flatMap(MemoryEventsParser.oomKills)
+                }
             }
         }
         // The v1 memory hierarchy answers all three questions; the others only "exists" and "populated".
