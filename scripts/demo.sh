@@ -57,7 +57,7 @@ logs="$CRISYNC_LAB/demo-logs"
 scripts/deps.sh build demo
 say "building crisync-exporter and crisync-lab (the first build takes a few minutes)"
 # Fresh logs and Prometheus data: a previous run's series would show its ghost as a second one.
-rm -rf "$logs"
+rm -rf "${logs:?}"
 mkdir -p "$logs"
 for product in crisync-exporter crisync-lab; do
   if ! swift build --product "$product" >"$logs/build-$product.log" 2>&1; then
@@ -67,8 +67,14 @@ for product in crisync-exporter crisync-lab; do
 done
 bin="$(swift build --show-bin-path)"
 built=$SECONDS
-exporter="$bin/crisync-exporter"
-lab="$bin/crisync-lab"
+# Run hard-linked snapshots: a rebuild while the demo runs (make test, an editor) replaces the
+# files in .build, and must not pull the binaries out from under the demo.
+mkdir -p "$logs/bin"
+for product in crisync-exporter crisync-lab; do
+  ln -f "$bin/$product" "$logs/bin/$product" 2>/dev/null || cp "$bin/$product" "$logs/bin/$product"
+done
+exporter="$logs/bin/crisync-exporter"
+lab="$logs/bin/crisync-lab"
 
 # shellcheck source=scripts/e2e/lib.sh
 source "$root/scripts/e2e/lib.sh"
@@ -102,6 +108,7 @@ cleanup() {
   fi
   e2e_stop_all
   scripts/containerd.sh stop 2>>"$logs/containerd-stop.log" || say "containerd.sh stop failed: see $logs/containerd-stop.log"
+  rm -rf "${logs:?}/bin"
   # Ctrl-C is how the demo is meant to end, unless a test (--once) is waiting for its answer.
   if [[ -n $stopped_by && $once == no ]]; then status=0; fi
   if ((status == 0)); then
@@ -182,8 +189,8 @@ cat <<EOF
   Where to look:
     metrics        http://127.0.0.1:$port/metrics
     landing page   http://127.0.0.1:$port/
-    explain        $exporter explain --all $shown_flags
-                   $exporter explain demo/ghost $shown_flags
+    explain        $bin/crisync-exporter explain --all $shown_flags
+                   $bin/crisync-exporter explain demo/ghost $shown_flags
     the pods       curl -s $kubelet_url/pods | jq '.items[].metadata.name'
   crisync reports a divergence once it has lasted --divergence.min-age ($min_age).
 
@@ -205,10 +212,12 @@ say "crisync reports the ghost: $((SECONDS - ghost_created)) s after it was made
 curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" | grep -E '^crisync_container_divergence_seconds\{' | sed 's/^/    /'
 
 # `explain` is a newer subcommand: show it when this build has it.
+echo
 if "$exporter" explain --help >/dev/null 2>&1; then
-  echo
-  say "$exporter explain --all"
+  say "crisync-exporter explain --all"
   timeout 30 "$exporter" explain --all "${source_flags[@]}" 2>&1 | sed 's/^/    /' || true
+else
+  say "(this build of crisync-exporter has no explain subcommand yet)"
 fi
 
 prometheus_alerts() {
