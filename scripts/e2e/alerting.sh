@@ -87,8 +87,13 @@ if stale; then
     fi
   done
 fi
-exporter="$bin/crisync-exporter"
-lab="$bin/crisync-lab"
+# Hard-linked snapshots: a rebuild elsewhere during the test must not swap the binaries mid-run.
+mkdir -p "$work/bin"
+for product in crisync-exporter crisync-lab; do
+  ln -f "$bin/$product" "$work/bin/$product" 2>/dev/null || cp "$bin/$product" "$work/bin/$product"
+done
+exporter="$work/bin/crisync-exporter"
+lab="$work/bin/crisync-lab"
 
 # --- teardown ----------------------------------------------------------------------------------
 own_containerd=no
@@ -115,6 +120,7 @@ cleanup() {
   if ((status != 0 || failed > 0)); then
     for log in "$work"/*.log; do [[ -s $log ]] && { echo "--- $log (last lines)" >&2; tail -n 12 "$log" >&2; }; done
   fi
+  rm -rf "${work:?}/bin"
   if [[ -n ${CRISYNC_E2E_KEEP:-} ]]; then e2e_log "kept $work"; else rm -rf "$work"; fi
   e2e_log "took $((SECONDS - start)) s after the build, cleanup included"
   ((status == 0 && failed > 0)) && status=1
