@@ -1,6 +1,6 @@
 # crisync: the two commands a newcomer needs are `make run` (a real containerd with a demo and
 # crisync in front of it) and `make test` (the whole suite). Both install what they need.
-.PHONY: run demo test build release deps clean-lab regen-cri check-monitoring
+.PHONY: run demo test build release deps clean-lab regen-cri check-monitoring bench
 
 build:
 	scripts/deps.sh build
@@ -18,6 +18,9 @@ test:
 
 check-monitoring:
 	scripts/check-monitoring.sh
+
+bench:
+	scripts/bench.sh
 
 regen-cri:
 	scripts/regen-cri.sh

@@ -8,6 +8,6 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "crisync's benchmarks: real node, synthetic scale, serving. Run through scripts/bench.sh.",
         subcommands: [
             SyntheticCommand.self, RefreshCommand.self, PopulateCommand.self, ChurnCommand.self, KubeletCommand.self,
-            PodListSizeCommand.self, FirstScrapeCommand.self, ServeCommand.self, WatchCommand.self, ReportCommand.self,
+            SyntheticServeCommand.self, PodListSizeCommand.self, FirstScrapeCommand.self, ServeCommand.self, WatchCommand.self, ReportCommand.self,
         ])
 }

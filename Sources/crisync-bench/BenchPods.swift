@@ -45,6 +45,20 @@ struct BenchPods {
         try await driver.listContainers().count
     }
 
+    /// Waits until the runtime answers CRI (its CRI plugin finishes loading after the socket appears).
+    func waitUntilReady(timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                _ = try await driver.listPods()
+                return
+            } catch {
+                guard ContinuousClock.now < deadline else { throw BenchError("the runtime did not answer CRI within \(timeout): \(error)") }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+
     func close() async {
         await driver.close()
     }

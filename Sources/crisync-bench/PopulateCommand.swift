@@ -23,6 +23,7 @@ struct PopulateCommand: AsyncParsableCommand {
         let existing: Int
         let firstIndex: Int
         do {
+            try await counter.waitUntilReady()
             existing = try await counter.containerCount()
             firstIndex = try await counter.sandboxes().count
         } catch {

@@ -24,6 +24,11 @@ enum ProcessMeter {
         statusField("VmRSS:")
     }
 
+    /// Resident anonymous memory (`RssAnon`: heap, stacks), in bytes: what crisync's own data costs.
+    static func residentAnonymousBytes() -> Int {
+        statusField("RssAnon:")
+    }
+
     /// Peak resident set size (`VmHWM`), in bytes; 0 if it cannot be read.
     static func peakResidentBytes() -> Int {
         statusField("VmHWM:")
@@ -35,14 +40,8 @@ enum ProcessMeter {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
-    /// A `kB` field of `/proc/self/status`, in bytes.
     private static func statusField(_ name: String) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix(name) {
-            let kilobytes = line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) } ?? 0
-            return kilobytes * 1024
-        }
-        return 0
+        OtherProcess.statusField(name, path: "/proc/self/status") ?? 0
     }
 }
 
@@ -63,9 +62,23 @@ enum OtherProcess {
 
     /// `VmRSS` of the process, in bytes; nil when the process is gone.
     static func residentBytes(pid: Int32) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return (line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) } ?? 0) * 1024
+        statusField("VmRSS:", path: "/proc/\(pid)/status")
+    }
+
+    /// Resident memory split: anonymous (`RssAnon`: heap, stacks) and file-backed (`RssFile`: the
+    /// binary's and libraries' pages mapped in), in bytes; nil when the process is gone.
+    static func residentSplit(pid: Int32) -> (anonymous: Int, file: Int)? {
+        let path = "/proc/\(pid)/status"
+        guard let anonymous = statusField("RssAnon:", path: path), let file = statusField("RssFile:", path: path) else { return nil }
+        return (anonymous, file)
+    }
+
+    /// A `kB` field of a `/proc/<pid>/status` file, in bytes.
+    static func statusField(_ name: String, path: String) -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name) {
+            let kilobytes = line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) } ?? 0
+            return kilobytes * 1024
         }
         return nil
     }

@@ -35,42 +35,58 @@ struct SyntheticCommand: AsyncParsableCommand {
         let kernel = try KernelReader(procRoot: node.procRoot, cgroupRoot: node.cgroupRoot)
         note("synthetic: \(containers) containers, tree written in \(ms(setupSeconds)); \(warmup) + \(refreshes) refreshes")
 
+        // Every array the measurement fills is allocated before the warm-up, so the memory measured
+        // after it is crisync's alone and does not grow with the samples kept.
+        var cpuMs: [Double] = []
+        var wallMs: [Double] = []
+        var phaseMs: [[Double]] = SyntheticPipeline.Sample.phaseNames.map { _ in [] }
+        cpuMs.reserveCapacity(refreshes)
+        wallMs.reserveCapacity(refreshes)
+        for index in phaseMs.indices { phaseMs[index].reserveCapacity(refreshes) }
+        var rssSeries: [Double] = []
+        rssSeries.reserveCapacity(64)
+
         var pipeline = SyntheticPipeline(node: node, kernel: kernel)
         for _ in 0..<warmup { _ = try pipeline.refresh() }
         let rssAfterWarmup = ProcessMeter.residentBytes()
+        let anonymousAfterWarmup = ProcessMeter.residentAnonymousBytes()
 
-        var samples: [SyntheticPipeline.Sample] = []
-        samples.reserveCapacity(refreshes)
-        var rssSeries: [Double] = []
         let sampleEvery = max(1, refreshes / 50)
+        var last: SyntheticPipeline.Sample?
         for index in 0..<refreshes {
-            samples.append(try pipeline.refresh())
+            let sample = try pipeline.refresh()
+            cpuMs.append(sample.cpuSeconds * 1000)
+            wallMs.append(sample.wallSeconds * 1000)
+            for phase in phaseMs.indices { phaseMs[phase].append(sample.phaseSeconds[phase] * 1000) }
+            last = sample
             if (index + 1) % sampleEvery == 0 { rssSeries.append(mib(ProcessMeter.residentBytes())) }
         }
         let rssEnd = ProcessMeter.residentBytes()
+        let anonymousEnd = ProcessMeter.residentAnonymousBytes()
 
-        guard let last = samples.last else { throw BenchError("no refresh ran") }
+        guard let last else { throw BenchError("no refresh ran") }
         let expectedDivergences = node.zombieCount * 2  // process_zombie and ready_but_dead for each
         guard last.divergences == expectedDivergences, last.allSourcesUp else {
             throw BenchError(
                 "synthetic node misread: \(last.divergences) divergences (expected \(expectedDivergences)), sources up: \(last.allSourcesUp)")
         }
 
-        let cpu = Summary(samples.map { $0.cpuSeconds * 1000 })
+        let cpu = Summary(cpuMs)
         let record = SyntheticRecord(
             containers: containers, pods: node.runtime.sandboxes.count, refreshes: refreshes, warmup: warmup,
-            cpuMs: cpu, wallMs: Summary(samples.map { $0.wallSeconds * 1000 }),
+            cpuMs: cpu, wallMs: Summary(wallMs),
             cpuUsPerContainer: cpu.median * 1000 / Double(containers),
-            phaseCPUMs: SyntheticPipeline.Sample.phaseNames.reduce(into: [:]) { phases, name in
-                phases[name] = Summary(samples.map { ($0.phases[name] ?? 0) * 1000 }).median
-            },
-            rssAfterWarmupMiB: mib(rssAfterWarmup), rssEndMiB: mib(rssEnd), rssMaxMiB: rssSeries.max() ?? mib(rssEnd),
+            phaseCPUMs: Dictionary(
+                uniqueKeysWithValues: zip(SyntheticPipeline.Sample.phaseNames, phaseMs.map { Summary($0).median })),
+            rssAfterWarmupMiB: mib(rssAfterWarmup), rssEndMiB: mib(rssEnd), anonymousAfterWarmupMiB: mib(anonymousAfterWarmup),
+            anonymousEndMiB: mib(anonymousEnd), rssMaxMiB: rssSeries.max() ?? mib(rssEnd),
             peakRSSMiB: mib(ProcessMeter.peakResidentBytes()), rssSeriesMiB: rssSeries,
             outputBytes: last.outputBytes, divergences: last.divergences, setupSeconds: setupSeconds)
         try ResultLog(path: results).append(record)
         note(
             "synthetic \(containers): cpu median \(ms(cpu.median / 1000)) (\(String(format: "%.2f", record.cpuUsPerContainer)) µs/container), "
-                + "RSS \(String(format: "%.1f", record.rssAfterWarmupMiB)) → \(String(format: "%.1f", record.rssEndMiB)) MiB, "
+                + "RSS \(String(format: "%.1f", record.rssAfterWarmupMiB)) → \(String(format: "%.1f", record.rssEndMiB)) MiB "
+                + "(anonymous \(String(format: "%.1f", record.anonymousAfterWarmupMiB)) → \(String(format: "%.1f", record.anonymousEndMiB))), "
                 + "output \(last.outputBytes) B")
     }
 }
@@ -90,6 +106,9 @@ struct SyntheticRecord: Codable {
     var phaseCPUMs: [String: Double]
     var rssAfterWarmupMiB: Double
     var rssEndMiB: Double
+    /// Anonymous memory (heap): what grows if refreshes leak.
+    var anonymousAfterWarmupMiB: Double
+    var anonymousEndMiB: Double
     var rssMaxMiB: Double
     var peakRSSMiB: Double
     var rssSeriesMiB: [Double]
@@ -105,8 +124,8 @@ struct SyntheticPipeline {
         static let phaseNames = ["kernel", "evaluate", "families", "render"]
         var cpuSeconds: Double
         var wallSeconds: Double
-        /// Thread CPU per phase, in seconds.
-        var phases: [String: Double]
+        /// Thread CPU per phase, in seconds, in the order of `phaseNames`.
+        var phaseSeconds: [Double]
         var outputBytes: Int
         var divergences: Int
         var allSourcesUp: Bool
@@ -129,10 +148,10 @@ struct SyntheticPipeline {
         let wallStart = ProcessMeter.now()
         let cpuStart = ProcessMeter.processCPU()
         var phaseStart = ProcessMeter.threadCPU()
-        var phases: [String: Double] = [:]
-        func lap(_ name: String) {
+        var phases = [0.0, 0.0, 0.0, 0.0]
+        func lap(_ phase: Int) {
             let time = ProcessMeter.threadCPU()
-            phases[name] = time - phaseStart
+            phases[phase] = time - phaseStart
             phaseStart = time
         }
 
@@ -140,24 +159,24 @@ struct SyntheticPipeline {
         let running = node.runtime.containers.filter { $0.state == .running }
         let kernelSnapshot = kernel.snapshot(
             pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath })
-        lap("kernel")
+        lap(0)
         let input = CollectorInput(
             now: now, runtime: SourceReading(value: node.runtime, durationSeconds: 0.001),
             kubelet: SourceReading(value: node.kubelet, durationSeconds: 0.001),
             kernel: SourceReading(value: kernelSnapshot, durationSeconds: 0.001))
         let (findings, next) = Collector.evaluate(input, memory: memory, configuration: configuration)
         memory = next
-        lap("evaluate")
+        lap(1)
         let families = MetricsInventory.families(from: findings)
-        lap("families")
+        lap(2)
         let text = try TextWriter.render(families, format: .prometheusText)
         let openMetrics = try TextWriter.render(families, format: .openMetrics)
-        lap("render")
+        lap(3)
         let cpu = ProcessMeter.processCPU() - cpuStart
         let wall = ProcessMeter.now() - wallStart
         withExtendedLifetime(openMetrics) {}
         return Sample(
-            cpuSeconds: cpu, wallSeconds: wall, phases: phases, outputBytes: text.utf8.count,
+            cpuSeconds: cpu, wallSeconds: wall, phaseSeconds: phases, outputBytes: text.utf8.count,
             divergences: findings.divergences.count, allSourcesUp: findings.sources.values.allSatisfy(\.up))
     }
 }
