@@ -93,7 +93,7 @@ enum WebConfigDecoder {
             guard let parsed = ClientAuthType(rawValue: authText == "RequireClientCert" ? "RequireAnyClientCert" : authText) else {
                 throw context.error(
                     fields["client_auth_type"]!.line,
-                    "\(section).client_auth_type: unknown value \"\(authText)\"; expected one of "
+                    "\(section).client_auth_type: unknown value \"\(escapedForMessage(authText))\"; expected one of "
                         + ClientAuthType.allCases.map(\.rawValue).joined(separator: ", "))
             }
             clientAuth = parsed
@@ -129,7 +129,7 @@ enum WebConfigDecoder {
             guard let allowed = configurableHeaders[header.key] else {
                 throw context.error(
                     header.line,
-                    "\(section).headers: HTTP header \"\(header.key)\" can not be configured; allowed: "
+                    "\(section).headers: HTTP header \"\(escapedForMessage(header.key))\" can not be configured; allowed: "
                         + configurableHeaders.keys.sorted().joined(separator: ", "))
             }
             if let allowed, !allowed.contains(header.value) {
@@ -155,13 +155,13 @@ enum WebConfigDecoder {
             guard crisync_is_bcrypt_hash(user.value) == 1 else {
                 throw context.error(
                     user.line,
-                    "basic_auth_users.\(user.key): not a bcrypt hash ($2y$, $2b$ or $2a$, e.g. from htpasswd -nBC 10 \(user.key))")
+                    "basic_auth_users.\(escapedForMessage(user.key)): not a bcrypt hash ($2y$, $2b$ or $2a$, e.g. from htpasswd -nBC 10 \(escapedForMessage(user.key)))")
             }
             let cost = Int(user.value.utf8.dropFirst(4).prefix(2).reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) })
             guard cost <= maxBcryptCost else {
                 throw context.error(
                     user.line,
-                    "basic_auth_users.\(user.key): bcrypt cost \(cost) is above \(maxBcryptCost): every new credential would take seconds to check")
+                    "basic_auth_users.\(escapedForMessage(user.key)): bcrypt cost \(cost) is above \(maxBcryptCost): every new credential would take seconds to check")
             }
             users.append(BasicAuthUser(name: user.key, passwordHash: user.value))
         }
@@ -192,7 +192,7 @@ private struct Context {
             var result: [String: YAMLEntry] = [:]
             for entry in entries {
                 guard known.contains(entry.key) else {
-                    throw error(entry.line, "unknown field \"\(entry.key)\" in \(section); known fields: \(known.joined(separator: ", "))")
+                    throw error(entry.line, "unknown field \"\(escapedForMessage(entry.key))\" in \(section); known fields: \(known.joined(separator: ", "))")
                 }
                 result[entry.key] = entry
             }
@@ -231,7 +231,7 @@ private struct Context {
         if text == "TLS10" || text == "TLS11" {
             throw error(entry.line, "\(section).\(entry.key) \(text) is not supported: crisync serves TLS 1.2 and 1.3 only")
         }
-        throw error(entry.line, "\(section).\(entry.key): unknown TLS version \"\(text)\"; expected TLS12 or TLS13")
+        throw error(entry.line, "\(section).\(entry.key): unknown TLS version \"\(escapedForMessage(text))\"; expected TLS12 or TLS13")
     }
 
     func isEmptyList(_ node: YAMLNode) -> Bool {
@@ -251,7 +251,7 @@ private struct Context {
             var result: [(key: String, value: String, line: Int)] = []
             for item in entries {
                 guard case .scalar(let value, _) = item.value.value else {
-                    throw error(item.line, "\(section).\(item.key) must be a string, found \(item.value.value.kindDescription)")
+                    throw error(item.line, "\(section).\(escapedForMessage(item.key)) must be a string, found \(item.value.value.kindDescription)")
                 }
                 result.append((item.key, value, item.line))
             }

@@ -39,3 +39,9 @@ extension YAMLValue {
         }
     }
 }
+
+/// `text` with control characters, quotes and backslashes escaped (`\n`, `\"`), for quoting what a
+/// file says inside a one-line message (found by fuzzing: a key written `"a\r"` split the line).
+func escapedForMessage(_ text: String) -> String {
+    String(text.debugDescription.dropFirst().dropLast())
+}

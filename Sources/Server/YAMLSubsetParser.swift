@@ -152,7 +152,7 @@ struct YAMLSubsetParser {
         while let line = nextSignificantLine(), line.indent == indent, !Self.isSequenceItem(line.content), !Self.isDocumentMarker(line) {
             let (key, valueStart) = try Self.parseKey(line.content, line: line.number)
             if entries.contains(where: { $0.key == key }) {
-                throw YAMLSyntaxError(line: line.number, message: "key \"\(key)\" appears twice in the same mapping")
+                throw YAMLSyntaxError(line: line.number, message: "key \"\(escapedForMessage(key))\" appears twice in the same mapping")
             }
             position += 1
             let value = try parseValue(line.content[valueStart...], line: line.number, parentIndent: indent, inMapping: true)
@@ -464,7 +464,7 @@ struct YAMLSubsetParser {
                     throw YAMLSyntaxError(line: line, message: "empty key in a { } mapping")
                 }
                 if entries.contains(where: { $0.key == keyText }) {
-                    throw YAMLSyntaxError(line: line, message: "key \"\(keyText)\" appears twice in the same mapping")
+                    throw YAMLSyntaxError(line: line, message: "key \"\(escapedForMessage(keyText))\" appears twice in the same mapping")
                 }
                 key = keyText
             }

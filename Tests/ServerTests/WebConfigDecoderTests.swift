@@ -133,6 +133,11 @@ struct WebConfigDecoderTests {
          "basic_auth_users.alice: bcrypt cost 31 is above 17: every new credential would take seconds to check"),
         ("rate_limit:\n  burst: 10\n", 1, "rate_limit is not supported by crisync; --web.max-requests caps concurrent scrapes instead"),
         ("basic_auth_users:\n  a: 1\n  a: 2\n", 3, "key \"a\" appears twice in the same mapping"),
+        // Found by fuzzing (fuzz/corpus/web-config/escaped-cr-key): text from the file is escaped, one line.
+        ("\"[\\r\": b", 1, #"unknown field "[\r" in the web config; known fields: tls_server_config, http_server_config, basic_auth_users, rate_limit"#),
+        ("basic_auth_users:\n  \"a\\nb\": x\n", 2, #"basic_auth_users.a\nb: not a bcrypt hash ($2y$, $2b$ or $2a$, e.g. from htpasswd -nBC 10 a\nb)"#),
+        ("x: 1\n\"x\": 2\n\"\\ty\": 3\n\"\\ty\": 4\n", 2, "key \"x\" appears twice in the same mapping"),
+        ("a:\n  \"\\t\": 1\n  \"\\t\": 2\n", 3, #"key "\t" appears twice in the same mapping"#),
     ])
     func refusals(text: String, line: Int, message: String) {
         let error = #expect(throws: WebConfigError.self) { try decode(text) }
