@@ -46,7 +46,7 @@ struct ExporterUnderLoadTests {
             "--kubelet.token-file", "", "--kubelet.ca-file", "", "--collector.interval=1s", "--log.level=error",
         ]
         let log = directory.file("exporter.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = logHandle
         process.standardError = logHandle

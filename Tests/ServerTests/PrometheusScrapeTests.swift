@@ -15,7 +15,7 @@ private final class PrometheusProcess {
         port = try freeLoopbackPort()
         let configPath = try directory.write("prometheus.yml", config)
         let log = directory.file("prometheus.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.executableURL = URL(fileURLWithPath: try Subprocess.resolve("prometheus"))
         process.arguments = [
