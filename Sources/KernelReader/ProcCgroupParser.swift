@@ -18,6 +18,9 @@ public enum ProcCgroupParser {
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(KernelParseError) -> [CgroupMembership] {
         var memberships: [CgroupMembership] = []
         memberships.reserveCapacity(16)
+        // On hybrid and v1 hosts most lines carry the same path; they share one String instead of
+        // a copy each (a process is kept for every container on every refresh).
+        var previousPath: (bytes: UnsafeBufferPointer<UInt8>, text: String)?
         try forEachLine(bytes) { line, number throws(KernelParseError) in
             if line.isEmpty { return }
             guard let firstColon = line.firstIndex(of: .colon),
@@ -31,10 +34,14 @@ public enum ProcCgroupParser {
             let controllers =
                 controllerBytes.isEmpty
                 ? [] : controllerBytes.split(separator: .comma).map { String(decoding: $0, as: UTF8.self) }
-            memberships.append(
-                CgroupMembership(
-                    hierarchyID: Int(hierarchyID), controllers: controllers,
-                    path: String(decoding: path, as: UTF8.self)))
+            let text: String
+            if let previousPath, previousPath.bytes.elementsEqual(path) {
+                text = previousPath.text
+            } else {
+                text = String(decoding: path, as: UTF8.self)
+                previousPath = (path, text)
+            }
+            memberships.append(CgroupMembership(hierarchyID: Int(hierarchyID), controllers: controllers, path: text))
         }
         return memberships
     }
