@@ -56,6 +56,7 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .target(
@@ -135,6 +136,8 @@ let package = Package(
                 "RuntimeReader", "Model", "CRITestSupport", "KernelReader",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KubeletReaderTests", dependencies: ["KubeletReader", "Model", "KubeletTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),

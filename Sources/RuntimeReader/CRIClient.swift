@@ -26,7 +26,12 @@ public final class CRIClient: Sendable {
 
     /// Creates the client; connecting happens on the first call.
     /// - Parameter timeout: deadline of every unary call (default 2 s).
-    public init(endpoint: CRIEndpoint, timeout: Duration = .seconds(2)) throws(RuntimeReaderError) {
+    public convenience init(endpoint: CRIEndpoint, timeout: Duration = .seconds(2)) throws(RuntimeReaderError) {
+        try self.init(endpoint: endpoint, timeout: timeout, answeringServerPings: true)
+    }
+
+    /// - Parameter answeringServerPings: false only in the test that shows why `ServerPingResponder` exists.
+    init(endpoint: CRIEndpoint, timeout: Duration, answeringServerPings: Bool) throws(RuntimeReaderError) {
         self.endpoint = endpoint
         self.timeout = timeout
         let transport: Transport
@@ -39,6 +44,12 @@ public final class CRIClient: Sendable {
                     // The default backoff grows to 2 minutes; a runtime that restarts should be
                     // reachable again within a refresh or two.
                     config.backoff = .init(initial: .milliseconds(100), max: .seconds(1), multiplier: 1.6, jitter: 0.2)
+                    guard answeringServerPings else { return }
+                    config.channelDebuggingCallbacks.onCreateTCPConnection = { channel in
+                        channel.eventLoop.submit {
+                            try channel.pipeline.syncOperations.addHandler(ServerPingResponder(), position: .first)
+                        }
+                    }
                 })
         } catch {
             throw .invalidEndpoint(endpoint.description, reason: "\(error)")

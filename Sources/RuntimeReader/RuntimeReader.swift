@@ -8,16 +8,20 @@ public struct RuntimeRefresh: Sendable {
     public var containerStatusErrors: [String: RuntimeReaderError]
     /// Why `Version` or `Status` failed, when they were due and did; the snapshot keeps the last values.
     public var runtimeInfoError: RuntimeReaderError?
+    /// Containers removed between `ListContainers` and their `ContainerStatus` (NotFound): a normal
+    /// race under churn, not an error. They are left out of the snapshot, as the next list would.
+    public var vanished: Set<String>
     /// CRI calls this refresh made.
     public var calls: CRICallCounts
 
     public init(
         snapshot: RuntimeSnapshot, containerStatusErrors: [String: RuntimeReaderError] = [:],
-        runtimeInfoError: RuntimeReaderError? = nil, calls: CRICallCounts = .init()
+        runtimeInfoError: RuntimeReaderError? = nil, vanished: Set<String> = [], calls: CRICallCounts = .init()
     ) {
         self.snapshot = snapshot
         self.containerStatusErrors = containerStatusErrors
         self.runtimeInfoError = runtimeInfoError
+        self.vanished = vanished
         self.calls = calls
     }
 
@@ -100,6 +104,7 @@ public actor RuntimeReader {
         statusCache = statusCache.filter { listedIDs.contains($0.key) }
         let stale = containers.filter { statusCache[$0.id]?.listedState != $0.state }
         var errors: [String: RuntimeReaderError] = [:]
+        var vanished: Set<String> = []
         for (container, outcome) in await fetchStatuses(of: stale) {
             switch outcome {
             case .success(let cached):
@@ -107,9 +112,10 @@ public actor RuntimeReader {
                     listedState: container.state, status: cached.status, infoError: cached.infoError)
             case .failure(let error):
                 statusCache[container.id] = nil
-                errors[container.id] = error
+                if error.isNotFound { vanished.insert(container.id) } else { errors[container.id] = error }
             }
         }
+        if !vanished.isEmpty { containers.removeAll { vanished.contains($0.id) } }
         for index in containers.indices {
             guard let cached = statusCache[containers[index].id] else { continue }
             containers[index].status = cached.status
@@ -119,7 +125,7 @@ public actor RuntimeReader {
         let snapshot = RuntimeSnapshot(
             version: version, conditions: conditions, sandboxes: sandboxes, containers: containers)
         return RuntimeRefresh(
-            snapshot: snapshot, containerStatusErrors: errors, runtimeInfoError: runtimeInfoError,
+            snapshot: snapshot, containerStatusErrors: errors, runtimeInfoError: runtimeInfoError, vanished: vanished,
             calls: client.callCounts.since(before))
     }
 

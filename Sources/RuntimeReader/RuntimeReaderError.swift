@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 
 /// Why reading the container runtime over CRI failed. Each description is one line that names the
 /// endpoint (or the container) and the cause.
@@ -35,6 +36,12 @@ public enum RuntimeReaderError: Error, CustomStringConvertible, Sendable, Hashab
         case .rpcFailed(let endpoint, let method, let code, let message):
             "CRI \(endpoint): \(method) failed: \(code): \(message.isEmpty ? "no message" : message)"
         }
+    }
+
+    /// True when the runtime no longer knows the object asked about (gRPC NOT_FOUND).
+    public var isNotFound: Bool {
+        if case .rpcFailed(_, _, let code, _) = self { return code == "\(RPCError.Code.notFound)" }
+        return false
     }
 
     /// True for the answer a runtime gives to a method it does not have.

@@ -36,19 +36,25 @@ struct ScriptedRuntimeTests {
     @Test func oneFailingContainerStatusDoesNotFailTheSnapshot() async throws {
         var script = ScriptedCRIRuntime.Script()
         script.version.runtimeName = "scripted"
-        script.containers = [Self.container("ok"), Self.container("missing"), Self.container("garbled")]
-        script.statuses = ["ok": Self.status("ok", info: Self.info(pid: 101)), "garbled": Self.status("garbled", info: "{not json")]
+        script.containers = [
+            Self.container("ok"), Self.container("missing"), Self.container("garbled"), Self.container("vanished"),
+        ]
+        script.statuses = [
+            "ok": Self.status("ok", info: Self.info(pid: 101)), "garbled": Self.status("garbled", info: "{not json"),
+            "missing": .failure(RPCError(code: .internalError, message: "ttrpc: closed (shim of missing)")),
+        ]  // "vanished" has no answer: NOT_FOUND, as for a container removed after ListContainers
         let runtime = try await ScriptedCRIRuntime(script: script)
         let reader = try RuntimeReader(endpoint: runtime.socketPath)
         let endpoint = "unix://" + runtime.socketPath
 
         let first = try await reader.refresh()
         let byID = Dictionary(uniqueKeysWithValues: first.snapshot.containers.map { ($0.id, $0) })
-        #expect(byID.count == 3)
+        #expect(byID.count == 3, "the vanished container is left out")
+        #expect(first.vanished == ["vanished"])
         #expect(byID["ok"]?.status?.pid == 101 && byID["ok"]?.status?.cgroupsPath == "/kubepods/pod1/c")
         #expect(byID["missing"]?.status == nil)
         #expect(byID["missing"]?.labels.podName == "web-0")
-        guard case .rpcFailed(endpoint, "ContainerStatus", "notFound", let message)? = first.containerStatusErrors["missing"] else {
+        guard case .rpcFailed(endpoint, "ContainerStatus", "internalError", let message)? = first.containerStatusErrors["missing"] else {
             Issue.record("missing: \(String(describing: first.containerStatusErrors["missing"]))")
             return
         }
@@ -61,11 +67,13 @@ struct ScriptedRuntimeTests {
         }
         #expect(first.containerStatusErrors["ok"] == nil)
         #expect(first.problems.count == 2)
-        #expect(first.calls[.containerStatus] == 3)
+        #expect(first.calls[.containerStatus] == 4)
 
         // Next refresh: only the failed one is asked again; the malformed one stays cached and reported.
+        runtime.update { $0.containers.removeAll { $0.id == "vanished" } }
         let second = try await reader.refresh()
         #expect(second.calls[.containerStatus] == 1 && second.calls.total == 3)
+        #expect(second.vanished.isEmpty)
         #expect(second.containerStatusErrors.keys.sorted() == ["garbled", "missing"])
 
         runtime.update { $0.statuses["missing"] = Self.status("missing", info: Self.info(pid: 202)) }
