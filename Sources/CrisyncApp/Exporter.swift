@@ -15,14 +15,21 @@ actor Exporter {
     private let server: HTTPServer?
     private let logger: Logger
     private let telemetryPath: String
+    private let events: RuntimeEventWatcher?
+    private let nodeName: String
     private var memory = CollectorMemory()
     private var lastErrors: [Source: String] = [:]
     private var lastProblems: Set<String> = []
     private(set) var latest: Findings?
     private(set) var refreshes = 0
 
-    init(sources: SourceSet, configuration: CollectorConfiguration, server: HTTPServer?, telemetryPath: String, logger: Logger) {
+    init(
+        sources: SourceSet, configuration: CollectorConfiguration, server: HTTPServer?, telemetryPath: String, logger: Logger,
+        events: RuntimeEventWatcher? = nil, nodeName: String = ""
+    ) {
         self.sources = sources
+        self.events = events
+        self.nodeName = nodeName
         self.configuration = configuration
         self.server = server
         self.telemetryPath = telemetryPath
@@ -51,8 +58,13 @@ actor Exporter {
         async let kubeletReading = sources.readKubelet()
         let (runtimeReading, problems) = await sources.readRuntime()
         let kernelReading = sources.readKernel(for: runtimeReading.value)
+        // Exits the event stream saw, possibly of containers already removed: counted with this refresh,
+        // or kept for the next one while the runtime cannot be read.
+        let exits = events?.takeExits() ?? []
+        if runtimeReading.value == nil, !exits.isEmpty { events?.giveBack(exits) }
         let input = CollectorInput(
-            now: Date().timeIntervalSince1970, runtime: runtimeReading, kubelet: await kubeletReading, kernel: kernelReading)
+            now: Date().timeIntervalSince1970, runtime: runtimeReading, kubelet: await kubeletReading, kernel: kernelReading,
+            exitEvents: runtimeReading.value == nil ? [] : exits)
         let (findings, next) = Collector.evaluate(input, memory: memory, configuration: configuration)
         memory = next
         refreshes += 1
@@ -63,14 +75,22 @@ actor Exporter {
     }
 
     /// Runs refreshes every `interval` until cancelled; missed ticks are skipped, never stacked.
-    func run(every interval: Duration) async {
+    /// A runtime event brings the next refresh forward, but never closer than `minimumGap` to the
+    /// previous one, so a burst of events (a node draining) costs a few refreshes, not one per event.
+    func run(every interval: Duration, minimumGap: Duration = .seconds(1)) async {
         let clock = ContinuousClock()
         var next = clock.now
         while !Task.isCancelled {
+            let started = clock.now
             await refresh()
             next = next.advanced(by: interval)
             if next < clock.now { next = clock.now.advanced(by: interval) }
-            try? await Task.sleep(until: next, clock: clock)
+            guard let wakeup = events?.wakeup else {
+                try? await Task.sleep(until: next, clock: clock)
+                continue
+            }
+            try? await Task.sleep(until: min(next, started.advanced(by: minimumGap)), clock: clock)
+            if await wakeup.wait(until: next) { next = clock.now }
         }
     }
 
@@ -82,7 +102,7 @@ actor Exporter {
             let openMetrics = try TextWriter.render(families, format: .openMetrics)
             server.publish(
                 prometheusText: Array(text.utf8), openMetricsText: Array(openMetrics.utf8),
-                landingPage: Array(LandingPage.render(findings, telemetryPath: telemetryPath).utf8))
+                landingPage: Array(LandingPage.render(findings, telemetryPath: telemetryPath, nodeName: nodeName).utf8))
         } catch {
             // Names are declared in code: this is a bug, and the previous snapshot keeps being served.
             logger.error("could not render metrics; serving the previous snapshot", metadata: ["err": "\(error)"])

@@ -49,16 +49,21 @@ struct ExporterCommand: AsyncParsableCommand {
             ])
 
         let sourceSet = SourceSet(options: sources)
+        let events = RuntimeEventWatcher(
+            endpoint: sources.runtimeEndpoint, timeout: sources.runtimeTimeout.swiftDuration, logger: logger)
         let exporter = Exporter(
             sources: sourceSet, configuration: sources.collectorConfiguration, server: server,
-            telemetryPath: serve.telemetryPath, logger: logger)
+            telemetryPath: serve.telemetryPath, logger: logger, events: events, nodeName: sources.nodeName)
         await exporter.publishInitial()
 
+        let watching = Task { await events.run() }
         let loop = Task { await exporter.run(every: serve.interval.swiftDuration) }
         let signal = await waitForTerminationSignal()
         logger.info("shutting down", metadata: ["signal": "\(signal)"])
+        watching.cancel()
         loop.cancel()
         await loop.value
+        await watching.value
         server.stop()
         await sourceSet.close()
     }

@@ -41,6 +41,16 @@ extension RuntimeContainer {
     }
 }
 
+extension RuntimeContainer {
+    /// A container known only from a `ContainerStatus` (an event's), without the verbose info.
+    init(cri status: Runtime_V1_ContainerStatus, sandboxID: String) {
+        self.init(
+            id: status.id, sandboxID: sandboxID, name: status.metadata.name, attempt: status.metadata.attempt,
+            state: RuntimeContainerState(cri: status.state), createdAtNanos: status.createdAt,
+            labels: KubernetesLabels(labels: status.labels), status: RuntimeContainerStatus(cri: status, info: ContainerdInfo()))
+    }
+}
+
 extension RuntimeContainerStatus {
     init(cri status: Runtime_V1_ContainerStatus, info: ContainerdInfo) {
         self.init(
@@ -75,8 +85,12 @@ extension RuntimeContainerEvent {
             case .containerDeletedEvent: .deleted
             case .UNRECOGNIZED: .unknown
             }
+        let sandboxID = event.hasPodSandboxStatus ? event.podSandboxStatus.id : nil
+        let container = event.containersStatuses.first { $0.id == event.containerID }.map {
+            RuntimeContainer(cri: $0, sandboxID: sandboxID ?? "")
+        }
         self.init(
-            containerID: event.containerID, kind: kind, createdAtNanos: event.createdAt,
-            sandboxID: event.hasPodSandboxStatus ? event.podSandboxStatus.id : nil)
+            containerID: event.containerID, kind: kind, createdAtNanos: event.createdAt, sandboxID: sandboxID,
+            container: container)
     }
 }

@@ -1,3 +1,5 @@
+import Model
+
 /// One event of CRI `GetContainerEvents` (the runtime's evented PLEG stream).
 public struct RuntimeContainerEvent: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
@@ -14,12 +16,20 @@ public struct RuntimeContainerEvent: Sendable, Hashable {
     public var createdAtNanos: Int64
     /// The pod sandbox, when the runtime included its status.
     public var sandboxID: String?
+    /// The container as the event's status describes it (state, exit code, reason, labels), when
+    /// the runtime included one (containerd 1.7+). Its status has no PID or cgroup path: those come
+    /// from the verbose info, which events do not carry.
+    public var container: RuntimeContainer?
 
-    public init(containerID: String, kind: Kind, createdAtNanos: Int64 = 0, sandboxID: String? = nil) {
+    public init(
+        containerID: String, kind: Kind, createdAtNanos: Int64 = 0, sandboxID: String? = nil,
+        container: RuntimeContainer? = nil
+    ) {
         self.containerID = containerID
         self.kind = kind
         self.createdAtNanos = createdAtNanos
         self.sandboxID = sandboxID
+        self.container = container
     }
 }
 
