@@ -279,7 +279,7 @@ while os.path.isdir(directory) and os.listdir(directory) and time.monotonic() < 
 EOF
   rmdir /run/containerd/s /run/containerd 2>/dev/null
   if [ -d /run/containerd ]; then
-    log "left /run/containerd in place: $(ls /run/containerd/s 2>/dev/null | wc -l) live sockets"
+    log "left /run/containerd in place: $(find /run/containerd/s -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) live sockets"
   else
     rm -f "$CREATED_RUN_MARK"
   fi

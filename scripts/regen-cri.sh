@@ -93,5 +93,5 @@ else
   mkdir -p "$OUT"
   rm -f "$OUT"/*.pb.swift "$OUT"/*.grpc.swift
   cp "$TMP"/*.swift "$OUT/"
-  log "wrote $(cd "$TMP" && ls *.swift | tr '\n' ' ')to ${OUT#"$ROOT"/}"
+  log "wrote $(cd "$TMP" && printf '%s ' ./*.swift)to ${OUT#"$ROOT"/}"
 fi

@@ -102,7 +102,9 @@ def smoke(ctx):
 
 
 SHELL_SCRIPTS = ["scripts/check-monitoring.sh", "scripts/sync-prometheusrule.sh", "scripts/e2e/lib.sh",
-                 "scripts/e2e/render-config.sh", "scripts/e2e/smoke.sh"]
+                 "scripts/e2e/render-config.sh", "scripts/e2e/smoke.sh", "scripts/e2e/alerting.sh",
+                 "scripts/demo.sh", "scripts/test.sh", "scripts/containerd.sh", "scripts/deps.sh",
+                 "scripts/regen-cri.sh", "scripts/fuzz.sh", "scripts/bench.sh"]
 
 
 def shellcheck(ctx):
