@@ -26,6 +26,9 @@ fi
 grep -E "^/.*warning:" "$build_log" | sort -u || true
 rm -f "$build_log"
 
+# The committed CRI code is exactly what proto/cri/api.proto generates (about 2 minutes on a fresh clone).
+scripts/regen-cri.sh --check
+
 golden_args=()
 for golden in Tests/CollectorTests/Fixtures/golden/*.prom; do
   [[ -e $golden ]] && golden_args+=(--golden "$golden")
