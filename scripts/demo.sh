@@ -138,10 +138,11 @@ wait_while_alive "$E2E_LAST_PID" 20 grep -q '^listening on' "$logs/kubelet.log" 
 kubelet_url="http://$(sed -n 's/^listening on //p' "$logs/kubelet.log" | head -1)"
 
 # Empty token and CA files: the mirror kubelet serves plain HTTP without authentication.
-source_flags=(--runtime.endpoint "unix://$sock" --kubelet.url "$kubelet_url" --kubelet.token-file "" --kubelet.ca-file "")
+# explain takes the exporter's source flags; with the same min-age its note matches what /metrics does.
+source_flags=(--runtime.endpoint "unix://$sock" --kubelet.url "$kubelet_url" --kubelet.token-file "" --kubelet.ca-file ""
+  --divergence.min-age "$min_age" --node.name demo-node)
 shown_flags="$(printf '%q ' "${source_flags[@]}")"
-e2e_spawn "$logs/crisync.log" "$exporter" --web.listen-address "127.0.0.1:$port" "${source_flags[@]}" \
-  --divergence.min-age "$min_age" --node.name demo-node
+e2e_spawn "$logs/crisync.log" "$exporter" --web.listen-address "127.0.0.1:$port" "${source_flags[@]}"
 crisync_pid=$E2E_LAST_PID
 wait_while_alive "$crisync_pid" 30 e2e_http_ok "http://127.0.0.1:$port/metrics" ||
   { tail -n 20 "$logs/crisync.log" >&2; die "crisync-exporter did not start"; }
@@ -211,14 +212,9 @@ fi
 say "crisync reports the ghost: $((SECONDS - ghost_created)) s after it was made, $((SECONDS - built)) s after the build ($((built - started)) s)"
 curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" | grep -E '^crisync_container_divergence_seconds\{' | sed 's/^/    /'
 
-# `explain` is a newer subcommand: show it when this build has it.
 echo
-if "$exporter" explain --help >/dev/null 2>&1; then
-  say "crisync-exporter explain --all"
-  timeout 30 "$exporter" explain --all "${source_flags[@]}" 2>&1 | sed 's/^/    /' || true
-else
-  say "(this build of crisync-exporter has no explain subcommand yet)"
-fi
+say "crisync-exporter explain --all"
+timeout 30 "$exporter" explain --all "${source_flags[@]}" 2>&1 | sed 's/^/    /' || true
 
 prometheus_alerts() {
   curl -fsS --max-time 3 "http://$PROMETHEUS_ADDRESS/api/v1/alerts" |
