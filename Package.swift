@@ -42,6 +42,8 @@ let package = Package(
 
         // Pure Swift, no I/O.
         .target(name: "Model", swiftSettings: strict),
+        // SIGTERM/SIGINT handling shared by the executables.
+        .target(name: "ProcessSignals", swiftSettings: strict),
         .target(name: "Exposition", swiftSettings: strict),
         // Collector uses KernelReader's pure cgroup path rules only; it performs no I/O.
         .target(name: "Collector", dependencies: ["Model", "Exposition", "KernelReader"], swiftSettings: strict),
@@ -77,7 +79,7 @@ let package = Package(
             name: "CrisyncApp",
             dependencies: [
                 "Model", "Exposition", "Collector", "Server", "KernelReader", "RuntimeReader", "KubeletReader",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ProcessSignals", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -115,7 +117,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "crisync-lab",
-            dependencies: ["LabSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LabSupport", "ProcessSignals", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         // Benchmarks (`make bench`): real node, synthetic scale, serving; see BENCHMARKS.md.
         .executableTarget(

@@ -1,9 +1,8 @@
 import ArgumentParser
 import Collector
-import Dispatch
 import Foundation
-import Glibc
 import Logging
+import ProcessSignals
 import Server
 
 /// `crisync-exporter`: serve the metrics. Flags are spelled as Prometheus exporters spell them.
@@ -58,7 +57,7 @@ struct ExporterCommand: AsyncParsableCommand {
 
         let watching = Task { await events.run() }
         let loop = Task { await exporter.run(every: serve.interval.swiftDuration) }
-        let signal = await waitForTerminationSignal()
+        let signal = await TerminationSignal.wait()
         logger.info("shutting down", metadata: ["signal": "\(signal)"])
         watching.cancel()
         loop.cancel()
@@ -79,42 +78,4 @@ extension SourceOptions {
 struct CommandLineError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Suspends until SIGTERM or SIGINT arrives, and returns its name.
-func waitForTerminationSignal() async -> String {
-    await withCheckedContinuation { continuation in
-        let fired = SignalLatch(continuation)
-        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-            Glibc.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { fired.fire(name) }
-            source.resume()
-            fired.keep(source)
-        }
-    }
-}
-
-/// Resumes the continuation once, whichever signal comes first; keeps the signal sources alive.
-private final class SignalLatch: @unchecked Sendable {
-    // Guarded by `lock`; the dispatch sources call in from their own queue.
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<String, Never>) {
-        self.continuation = continuation
-    }
-
-    func keep(_ source: any DispatchSourceSignal) {
-        lock.withLock { sources.append(source) }
-    }
-
-    func fire(_ name: String) {
-        let pending = lock.withLock {
-            defer { continuation = nil }
-            return continuation
-        }
-        pending?.resume(returning: name)
-    }
 }

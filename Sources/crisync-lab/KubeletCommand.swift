@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LabSupport
+import ProcessSignals
 
 /// `crisync-lab kubelet`: a fake kubelet whose `/pods` mirrors the real runtime.
 struct KubeletCommand: AsyncParsableCommand {

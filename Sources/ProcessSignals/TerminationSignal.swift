@@ -1,11 +1,12 @@
 import Dispatch
-import Foundation
+import Glibc
 import Synchronization
 
 /// Waiting for SIGTERM or SIGINT, so a long-running command can stop what it serves cleanly.
-enum TerminationSignal {
-    /// Suspends until SIGTERM or SIGINT arrives; returns its name.
-    static func wait() async -> String {
+public enum TerminationSignal {
+    /// Suspends until SIGTERM or SIGINT arrives; returns its name. From the first call on, both
+    /// signals are ignored by default and only reach this waiter.
+    public static func wait() async -> String {
         await withCheckedContinuation { continuation in
             let latch = Latch(continuation)
             for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
