@@ -73,14 +73,17 @@ struct FaultRig: Sendable {
     /// The exporter binary against this rig's containerd and (by default) its fake kubelet, with
     /// short intervals so faults show within seconds.
     /// `kubeletArguments` replace the default `--kubelet.*` flags (the fake kubelet, no token, no CA).
-    func startExporter(_ extraArguments: [String] = [], kubeletArguments: [String]? = nil) throws -> ExporterProcess {
+    /// `wrapper` runs the binary through another command (e.g. `setpriv ... --`).
+    func startExporter(_ extraArguments: [String] = [], kubeletArguments: [String]? = nil, wrapper: [String] = []) throws
+        -> ExporterProcess
+    {
         try ExporterProcess.start(
             [
                 "--collector.interval", "1s", "--runtime.timeout", "1s", "--runtime.endpoint", "unix://\(lab.socket)",
                 "--divergence.min-age", "1s", "--path.procfs", "/proc", "--path.cgroupfs", "/sys/fs/cgroup",
             ] + (kubeletArguments ?? ["--kubelet.url", kubelet.url, "--kubelet.token-file", "", "--kubelet.ca-file", ""])
                 + extraArguments,
-            in: scratch.path)
+            in: scratch.path, wrapper: wrapper)
     }
 }
 
@@ -92,7 +95,7 @@ struct ExporterProcess: Sendable {
     let port: Int
     let logPath: String
 
-    static func start(_ arguments: [String], in directory: String) throws -> ExporterProcess {
+    static func start(_ arguments: [String], in directory: String, wrapper: [String] = []) throws -> ExporterProcess {
         let executable = try ExplainProcessRunner.exporterBinary()
         let logPath = directory + "/exporter-\(UInt32.random(in: 0..<UInt32.max)).log"
         var actions = posix_spawn_file_actions_t()
@@ -112,7 +115,8 @@ struct ExporterProcess: Sendable {
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let all = [executable, "--web.listen-address", "127.0.0.1:0", "--log.level", "info"] + arguments
+        let all = wrapper + [executable, "--web.listen-address", "127.0.0.1:0", "--log.level", "info"] + arguments
+        let program = all[0]
         let argv = all.map { strdup($0) } + [nil]
         let envp = Foundation.ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -120,8 +124,8 @@ struct ExporterProcess: Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard spawned == 0 else { throw ScenarioError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+        let spawned = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+        guard spawned == 0 else { throw ScenarioError("cannot start \(program): \(String(cString: strerror(spawned)))") }
 
         // The port, from `msg=listening ... port=N`.
         let deadline = ContinuousClock.now + .seconds(20)
