@@ -3,7 +3,8 @@
  * every GET with a fixed body read from a file at start (and the gzip body, with
  * Content-Encoding: gzip, when the request accepts gzip). It runs libmicrohttpd exactly as
  * crisync's Server module does (internal polling thread, epoll, a pool of 2 threads, the same
- * connection limits and headers), so the difference measured is crisync's own request path.
+ * connection limits and headers, the answer queued on the second call so connections are kept
+ * alive), so the difference measured is crisync's own request path.
  *
  *   refserver PORT BODY_FILE GZIP_BODY_FILE
  *
@@ -46,9 +47,20 @@ static struct MHD_Response *load(const char *path, int gzip) {
     return response;
 }
 
+/* Marks a request whose first call (headers received) has happened. */
+static int request_seen;
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
                               const char *version, const char *upload_data, size_t *upload_data_size, void **context) {
-    (void)cls, (void)url, (void)method, (void)version, (void)upload_data, (void)upload_data_size, (void)context;
+    (void)cls, (void)url, (void)method, (void)version, (void)upload_data;
+    /* As crisync's Server: libmicrohttpd 0.9.7x closes the connection after a response queued on the
+       first call (headers in, body unknown), so the answer waits for the second call and HTTP/1.1
+       connections stay alive. Answering on the first call costs an accept and a close per request. */
+    if (*context == NULL) {
+        *context = &request_seen;
+        return MHD_YES;
+    }
+    *upload_data_size = 0;
     const char *encoding = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Accept-Encoding");
     int gzip = encoding != NULL && strstr(encoding, "gzip") != NULL;
     return MHD_queue_response(connection, MHD_HTTP_OK, gzip ? gzip_response : plain_response);
