@@ -125,6 +125,56 @@ def daemonset_problems(daemonset):
     return problems
 
 
+def least_privilege_problems(ctx, daemonset):
+    """What crisync needs and nothing more (README "Least privilege", deploy/README.md "Privileges, and why"):
+    read-only host /proc, cgroup fs and containerd run directory, the socket's group, no capabilities,
+    no writable host path; every exception documented."""
+    problems = []
+    pod = daemonset["spec"]["template"]["spec"]
+    container = (pod.get("containers") or [{}])[0]
+    pod_security = pod.get("securityContext") or {}
+    security = container.get("securityContext") or {}
+    # The container must not undo the pod's non-root settings.
+    if security.get("runAsUser") == 0 or security.get("runAsNonRoot") is False or security.get("runAsGroup") == 0:
+        problems.append("the container securityContext runs as root, overriding the pod's")
+    # The image's USER and the pod's uid agree (no silent fallback to the image's root).
+    with open(ctx.path(CONTAINERFILE), encoding="utf-8") as handle:
+        users = re.findall(r"^USER\s+(\S+)", handle.read(), flags=re.M)
+    image_uid = users[-1].split(":")[0] if users else None
+    if image_uid != str(pod_security.get("runAsUser")):
+        problems.append(f"runAsUser {pod_security.get('runAsUser')} differs from the Containerfile's USER {image_uid}")
+    # Only the socket's group, and only documented.
+    groups = pod_security.get("supplementalGroups") or []
+    if any(group != 0 for group in groups):
+        problems.append(f"supplementalGroups {groups}: only 0 (the containerd socket's group) is documented")
+    with open(ctx.path("deploy/README.md"), encoding="utf-8") as handle:
+        deploy_readme = handle.read()
+    privileges = deploy_readme.split("### Privileges, and why", 1)[-1].split("\n## ", 1)[0]
+    if "### Privileges, and why" not in deploy_readme:
+        problems.append("deploy/README.md has no 'Privileges, and why' section")
+    for needed in ("/proc", "/sys/fs/cgroup", "/run/containerd", "nodes/pods", "supplementalGroups: [0]",
+                   "capabilities dropped", "read-only root filesystem"):
+        if needed not in privileges:
+            problems.append(f"deploy/README.md 'Privileges, and why' does not mention {needed!r}")
+    # Host paths: exactly the three crisync reads, all read-only; nothing writable but a bounded emptyDir.
+    volumes = {volume.get("name"): volume for volume in pod.get("volumes") or []}
+    host_paths = sorted(volume["hostPath"].get("path") for volume in volumes.values() if "hostPath" in volume)
+    if host_paths != sorted(HOST_PATHS):
+        problems.append(f"hostPath volumes {host_paths}; crisync needs exactly {sorted(HOST_PATHS)}")
+    for mount in container.get("volumeMounts") or []:
+        volume = volumes.get(mount.get("name")) or {}
+        if mount.get("readOnly") is True:
+            continue
+        if "emptyDir" not in volume or not (volume.get("emptyDir") or {}).get("sizeLimit"):
+            problems.append(f"volume {mount.get('name')} is writable and is not an emptyDir with a sizeLimit")
+    for port in container.get("ports") or []:
+        if port.get("hostPort"):
+            problems.append(f"container port {port.get('name')} binds hostPort {port['hostPort']}")
+    if security.get("procMount") not in (None, "Default"):
+        problems.append(f"procMount {security['procMount']} (Default only)")
+    return problems
+
+
 def service_problems(by_kind):
     problems = []
     daemonset = only(by_kind, "DaemonSet")
@@ -281,6 +331,9 @@ def checks(ctx):
     def daemonset():
         fail_if(daemonset_problems(only(load_manifests(ctx), "DaemonSet")))
 
+    def least_privilege():
+        fail_if(least_privilege_problems(ctx, only(load_manifests(ctx), "DaemonSet")))
+
     def service():
         fail_if(service_problems(load_manifests(ctx)))
 
@@ -304,6 +357,7 @@ def checks(ctx):
     return [
         ("deploy: manifests parse and have the expected kinds", parse),
         ("deploy: DaemonSet security, host mounts, env, args, probes, resources", daemonset),
+        ("deploy: least privilege: uid matches the image, group 0 only, three read-only host paths, documented", least_privilege),
         ("deploy: Service and ServiceMonitor select crisync, node label, job name", service),
         ("deploy: RBAC is get nodes/pods only, bound to the DaemonSet's account", rbac),
         ("deploy: kustomization lists every manifest", kustomization),
