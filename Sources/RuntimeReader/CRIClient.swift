@@ -215,9 +215,14 @@ public final class CRIClient: Sendable {
         case .unimplemented:
             return .unimplemented(endpoint: name, method: method.rawValue)
         case .unavailable:
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: endpoint.socketPath, isDirectory: &isDirectory) {
+            var info = stat()
+            if stat(endpoint.socketPath, &info) != 0 {
+                if errno == EACCES { return .permissionDenied(endpoint: name, method: method.rawValue) }
                 return .socketMissing(endpoint: name, method: method.rawValue)
+            }
+            // connect(2) on a unix socket needs write permission on it.
+            if access(endpoint.socketPath, R_OK | W_OK) != 0, errno == EACCES {
+                return .permissionDenied(endpoint: name, method: method.rawValue)
             }
             let detail = rpcError.fullDescription
             if detail.contains("Connection refused") || detail.contains("ECONNREFUSED") {

@@ -10,6 +10,8 @@ public enum RuntimeReaderError: Error, CustomStringConvertible, Sendable, Hashab
     case socketMissing(endpoint: String, method: String)
     /// The socket exists but nobody accepts connections on it (a runtime that died uncleanly).
     case connectionRefused(endpoint: String, method: String)
+    /// This process may not open the socket (or reach its directory): a missing group or a mount.
+    case permissionDenied(endpoint: String, method: String)
     /// No answer within the deadline: a wedged runtime (for example a SIGSTOPped containerd).
     case deadlineExceeded(endpoint: String, method: String, timeout: Duration)
     /// The runtime does not implement the method (containerd 1.6 and `GetContainerEvents`).
@@ -27,6 +29,8 @@ public enum RuntimeReaderError: Error, CustomStringConvertible, Sendable, Hashab
             "CRI \(endpoint): \(method) failed: the socket does not exist (is the runtime running?)"
         case .connectionRefused(let endpoint, let method):
             "CRI \(endpoint): \(method) failed: connection refused (the socket exists but nothing listens on it)"
+        case .permissionDenied(let endpoint, let method):
+            "CRI \(endpoint): \(method) failed: permission denied on the socket (crisync needs read and write access to it: run it in the socket's group, or as root)"
         case .deadlineExceeded(let endpoint, let method, let timeout):
             "CRI \(endpoint): \(method) got no answer within \(timeout.secondsText) (runtime wedged or overloaded)"
         case .unimplemented(let endpoint, let method):

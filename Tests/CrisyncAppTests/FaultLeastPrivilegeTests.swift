@@ -91,11 +91,7 @@ struct FaultLeastPrivilegeTests {
         let line = exporter.logLines(with: ["msg=\"source down\"", "source=runtime"]).first ?? ""
         // The operator who forgot the socket's group must be told so, as for a missing socket or a
         // refused connection.
-        withKnownIssue(
-            "CRIClient.classify (case .unavailable) reports EACCES on the socket as gRPC's generic 'could not establish a connection'"
-        ) {
-            #expect(line.lowercased().contains("permission denied"), "\(line)")
-        }
+        #expect(line.lowercased().contains("permission denied"), "\(line)")
         #expect(Self.statusLine("Groups", of: exporter.pid) == "")
     }
 }
