@@ -16,6 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Ask for gzip (Accept-Encoding: gzip).") var gzip = false
     @Option(name: .customLong("wrk-script"), help: "bench/wrk-report.lua") var wrkScript: String
     @Option(help: "JSON-lines file the record is appended to.") var results: String
+    @Option(name: .customLong("node-containers"), help: "Containers on the node while measuring (node_exporter's cost grows with them).")
+    var nodeContainers: Int?
+    @Option(help: "serving (the /metrics comparison at 1,000 containers) or node-size (node_exporter's cost at each node size).")
+    var purpose = "serving"
 
     func run() async throws {
         guard let cpuBefore = OtherProcess.cpuSeconds(pid: pid) else { throw BenchError("no process \(pid) (\(server))") }
@@ -47,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
             bytesPerResponse: summary.bytes / max(1, summary.requests), p50Ms: Double(summary.p50Us) / 1000,
             p90Ms: Double(summary.p90Us) / 1000, p99Ms: Double(summary.p99Us) / 1000, maxMs: Double(summary.maxUs) / 1000,
             serverCPUMsPerRequest: (cpuAfter - cpuBefore) * 1000 / Double(summary.requests),
-            serverRSSMiB: OtherProcess.residentBytes(pid: pid).map(mib) ?? 0)
+            serverRSSMiB: OtherProcess.residentBytes(pid: pid).map(mib) ?? 0, nodeContainers: nodeContainers, purpose: purpose)
         try ResultLog(path: results).append(record)
         note(
             "\(server) \(record.encoding) c=\(connections): \(Int(record.requestsPerSecond)) req/s, p99 \(String(format: "%.3f", record.p99Ms)) ms, "
@@ -84,4 +88,10 @@ struct ServeRecord: Codable {
     var maxMs: Double
     var serverCPUMsPerRequest: Double
     var serverRSSMiB: Double
+    /// Containers on the node during the run (nil in records written before this field existed).
+    var nodeContainers: Int?
+    /// "serving" or "node-size" (see ServeCommand's --purpose); nil in older records, which are "serving".
+    var purpose: String?
+
+    var perNodeSize: Bool { purpose == "node-size" }
 }
