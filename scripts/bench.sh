@@ -19,6 +19,7 @@
 #   BENCH_QUICK=1      fewer refreshes and shorter runs (for trying the script; figures are rougher)
 #   BENCH_ONLY         run only some parts: any of "synthetic real serving" (serving needs real)
 #   BENCH_WRK_SECONDS  seconds per wrk run (default 10)
+#   BENCH_PERF=0       skip the perf profile of 20 extra refreshes at 1,000 containers (default: profile)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -30,6 +31,7 @@ export CRISYNC_CGROUP_ROOT="${CRISYNC_CGROUP_ROOT:-/crisync-bench}"
 ONLY="${BENCH_ONLY:-synthetic real serving}"
 QUICK="${BENCH_QUICK:-0}"
 WRK_SECONDS="${BENCH_WRK_SECONDS:-10}"
+PERF="${BENCH_PERF:-1}"
 TMPFS="$BENCH_DIR/tmpfs"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results="$BENCH_DIR/results-$stamp.jsonl"
@@ -43,26 +45,34 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 if [[ $QUICK == 1 ]]; then
   synthetic_plan="250:1000 5000:50 20000:10"
-  steady_refreshes=10 churn_seconds=30 watch_seconds=15 real_watch_seconds=20
+  steady_refreshes=10 churn_seconds=30 watch_seconds=15 real_watch_seconds=20 node_size_seconds=3
 else
   # containers:refreshes; the 250 run is the long one that shows memory stays flat.
   synthetic_plan="250:10000 5000:200 20000:30"
-  steady_refreshes=30 churn_seconds=60 watch_seconds=30 real_watch_seconds=60
+  steady_refreshes=30 churn_seconds=60 watch_seconds=30 real_watch_seconds=60 node_size_seconds=5
 fi
 
 # PIDs of the processes started here, stopped by PID on exit (never by name).
 started=()
+# Whether a child is still running (an exited child stays a zombie until it is waited for).
+alive() {
+  [[ -e /proc/$1 ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+# Drops PIDs from $started once they have been waited for: their numbers may be reused.
+forget_background() {
+  local kept=() pid
+  for pid in "${started[@]}"; do
+    [[ " $* " == *" $pid "* ]] || kept+=("$pid")
+  done
+  started=("${kept[@]}")
+}
 # shellcheck disable=SC2317  # reached through the trap
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
-  for pid in "${started[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${started[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
+  # Best effort from here on: one failing step must not skip stopping the lab.
+  set +e
+  stop_background "${started[@]}"
   if mountpoint -q "$TMPFS" 2>/dev/null; then umount "$TMPFS" || umount -l "$TMPFS" || true; fi
   if [[ ${lab_started:-0} == 1 ]]; then
     log "stopping the containerd lab ($CRISYNC_LAB)"
@@ -94,6 +104,26 @@ start_background() {
   "$@" >"$BENCH_DIR/$name.log" 2>&1 &
   last_pid=$!
   started+=("$last_pid")
+}
+
+# Stops processes started by start_background (SIGTERM, then SIGKILL after 5 s), waits for them and
+# drops them from $started, so the cleanup on exit never signals a PID that may have been reused.
+stop_background() {
+  local pid tenth
+  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    # No command substitution here: it runs in a subshell, and this runs from the EXIT trap too.
+    for ((tenth = 0; tenth < 50; tenth++)); do
+      alive "$pid" || break
+      sleep 0.1
+    done
+    if alive "$pid"; then
+      log "process $pid did not stop within 5 s of SIGTERM; SIGKILL"
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  forget_background "$@"
 }
 
 # Reads "listening on HOST:PORT" from a log (10 s at most); prints PORT.
@@ -132,9 +162,11 @@ gcc -O2 -Wall -Wextra -o "$BENCH_DIR/refserver" bench/refserver.c "${mhd_flags[@
 log "results: $results"
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
+  echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "swift: $(swift --version 2>&1 | head -1)"
+  dirty="$(git status --porcelain --untracked-files=normal -- Sources Package.swift 2>/dev/null | awk '{print $2}' | tr '\n' ' ')"
+  echo "revision: $(git rev-parse --short HEAD 2>/dev/null)${dirty:+ with uncommitted changes in: $dirty}"
   echo "containerd: $(containerd --version 2>/dev/null | awk '{print $3}'), node_exporter: $(prometheus-node-exporter --version 2>&1 | head -1 | awk '{print $3}'), wrk: $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 } >"$BENCH_DIR/machine-$stamp.txt"
 cat "$BENCH_DIR/machine-$stamp.txt" >&2
@@ -168,8 +200,7 @@ if wants synthetic; then
     sleep 10  # the first refresh fetches every container's status once
     "$bench" watch --label "synthetic $containers" --node synthetic --containers "$containers" --pid "$exporter_pid" \
       --seconds "$watch_seconds" --period 1 --results "$results"
-    kill "$exporter_pid" "$serve_pid"
-    wait "$exporter_pid" "$serve_pid" 2>/dev/null || true
+    stop_background "$exporter_pid" "$serve_pid"
     rm -rf "${node:?}"
   done
   umount "$TMPFS"
@@ -199,13 +230,33 @@ if wants real || wants serving; then
       "$bench" refresh --runtime-endpoint "unix://$sock" --kubelet-url "$kubelet_url" --label steady \
         --expect-containers "$size" --refreshes "$steady_refreshes" --interval 0.5 --results "$results"
     fi
+    if [[ $size == 1000 && $PERF == 1 ]] && command -v perf >/dev/null; then
+      # Where the refresh's CPU goes on the real node: a profile of 20 more refreshes (not measured).
+      log "profiling 20 refreshes at $size containers: $BENCH_DIR/perf-refresh-$size.{data,txt}"
+      perf record -F 999 -g -o "$BENCH_DIR/perf-refresh-$size.data" -- "$bench" refresh --runtime-endpoint "unix://$sock" \
+        --kubelet-url "$kubelet_url" --label perf --refreshes 20 --interval 0.5 --results "$BENCH_DIR/perf-results-$stamp.jsonl" \
+        >"$BENCH_DIR/perf-refresh-$size.log" 2>&1 || log "perf record failed: $BENCH_DIR/perf-refresh-$size.log"
+      perf report -i "$BENCH_DIR/perf-refresh-$size.data" --no-children -g none --sort dso,sym --stdio 2>/dev/null \
+        | grep -E '^ +[0-9]' | head -60 >"$BENCH_DIR/perf-refresh-$size.txt" || true
+    fi
+    if wants real; then
+      # node_exporter's cost per scrape on this same node: its filesystem collector reports every
+      # container's mounts, so it grows with the containers (the CPU target at 250 compares the two).
+      wait_http "$node_exporter_port" /metrics
+      "$bench" serve --server node_exporter --purpose node-size --node-containers "$size" \
+        --url "http://127.0.0.1:$node_exporter_port/metrics" --pid "$node_exporter_pid" --connections 1 \
+        --seconds "$node_size_seconds" --wrk-script bench/wrk-report.lua --results "$results"
+    fi
     if wants real && [[ $size != 250 ]]; then
       start_background "churn-$size" "$bench" churn --socket "$sock" --cgroup-root "$CRISYNC_CGROUP_ROOT" \
         --fraction 0.1 --duration "$churn_seconds" --results "$results"
       churn_pid=$last_pid
       "$bench" refresh --runtime-endpoint "unix://$sock" --kubelet-url "$kubelet_url" --label churn \
         --expect-containers "$size" --duration "$churn_seconds" --interval 1 --results "$results"
-      wait "$churn_pid" || { log "churn failed:"; cat "$BENCH_DIR/churn-$size.log" >&2; exit 1; }
+      churn_status=0
+      wait "$churn_pid" || churn_status=$?
+      forget_background "$churn_pid"
+      ((churn_status == 0)) || { log "churn failed:"; cat "$BENCH_DIR/churn-$size.log" >&2; exit 1; }
     fi
   done
 
@@ -243,14 +294,13 @@ if wants real || wants serving; then
             node_exporter) port=$node_exporter_port pid=$node_exporter_pid ;;
           esac
           "$bench" serve --server "$server" --url "http://127.0.0.1:$port/metrics" --pid "$pid" \
-            --connections "$connections" --seconds "$WRK_SECONDS" "${gzip_flag[@]}" \
+            --connections "$connections" --seconds "$WRK_SECONDS" --node-containers 1000 "${gzip_flag[@]}" \
             --wrk-script bench/wrk-report.lua --results "$results"
         done
       done
     done
 
-    kill "$exporter_pid"
-    wait "$exporter_pid" 2>/dev/null || true
+    stop_background "$exporter_pid"
     startup_port="$(free_port)"
     "$bench" first-scrape --port "$startup_port" --runs 5 --results "$results" -- \
       "$bin/crisync-exporter" --web.listen-address "127.0.0.1:$startup_port" "${exporter_args[@]}"
