@@ -11,7 +11,7 @@
 #      prometheus-node-exporter (default collectors), all on loopback; start to first /metrics
 #
 # Everything started here (containerd lab, kubelet, exporters, servers, tmpfs) is stopped on exit,
-# failure or Ctrl-C. Needs root. Takes about 12 minutes (BENCH_QUICK=1: about 5).
+# failure or Ctrl-C. Needs root. Takes about 15 minutes (BENCH_QUICK=1: about 10).
 #
 # Environment:
 #   BENCH_DIR          work directory: results, logs, served bodies (default /tmp/crisync-bench)
