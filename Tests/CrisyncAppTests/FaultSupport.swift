@@ -98,34 +98,13 @@ struct ExporterProcess: Sendable {
     static func start(_ arguments: [String], in directory: String, wrapper: [String] = []) throws -> ExporterProcess {
         let executable = try ExplainProcessRunner.exporterBinary()
         let logPath = directory + "/exporter-\(UInt32.random(in: 0..<UInt32.max)).log"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let all = wrapper + [executable, "--web.listen-address", "127.0.0.1:0", "--log.level", "info"] + arguments
-        let program = all[0]
-        let argv = all.map { strdup($0) } + [nil]
-        let envp = Foundation.ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+        let pid: pid_t
+        do {
+            pid = try Spawn.start(all, stdoutPath: logPath)
+        } catch {
+            throw ScenarioError("cannot start \(all[0]): \(error)")
         }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
-        guard spawned == 0 else { throw ScenarioError("cannot start \(program): \(String(cString: strerror(spawned)))") }
 
         // The port, from `msg=listening ... port=N`.
         let deadline = ContinuousClock.now + .seconds(20)
