@@ -22,6 +22,8 @@ struct ExporterCommand: AsyncParsableCommand {
     @OptionGroup(title: "Logging") var log: LogOptions
 
     func run() async throws {
+        // Before listening: a SIGTERM during start-up (a pod deleted at once) must stop us cleanly.
+        let termination = TerminationSignal.install()
         log.bootstrap()
         let logger = Logger(label: "crisync")
         let server: HTTPServer
@@ -57,7 +59,7 @@ struct ExporterCommand: AsyncParsableCommand {
 
         let watching = Task { await events.run() }
         let loop = Task { await exporter.run(every: serve.interval.swiftDuration) }
-        let signal = await TerminationSignal.wait()
+        let signal = await termination.wait()
         logger.info("shutting down", metadata: ["signal": "\(signal)"])
         watching.cancel()
         loop.cancel()
