@@ -41,6 +41,9 @@ struct PublishedInputs: Sendable {
     var prometheusText: [UInt8]
     var openMetricsText: [UInt8]
     var landingPage: [UInt8]
+    /// False until the first `publish`: `/metrics` then answers 503, so a scrape that lands before the
+    /// exporter has anything to say records `up 0`, not `up 1` with no series.
+    var isSnapshot = true
 }
 
 /// Every response the server can give, rendered with the configured extra headers: the metrics in
@@ -52,6 +55,7 @@ struct ResponseSet: Sendable {
     var notFound: CachedResponse
     var methodNotAllowed: CachedResponse
     var tooManyRequests: CachedResponse
+    var notReady: CachedResponse
     /// exporter-toolkit's answer: `WWW-Authenticate: Basic` and no detail of what was wrong.
     var unauthorized: CachedResponse
 
@@ -73,12 +77,14 @@ struct ResponseSet: Sendable {
         tooManyRequests = CachedResponse(
             text: "503 too many concurrent scrapes; raise --web.max-requests or scrape less often\n",
             headers: [("Retry-After", "1")] + extra)
+        notReady = CachedResponse(
+            text: "503 no metrics yet: the exporter is starting\n", headers: [("Retry-After", "1")] + extra)
         unauthorized = CachedResponse(text: "Unauthorized\n", headers: [("WWW-Authenticate", "Basic")] + extra)
     }
 
     func releaseAll() {
         for response in metrics.values { response.release() }
-        for response in [landingPage, healthz, notFound, methodNotAllowed, tooManyRequests, unauthorized] { response.release() }
+        for response in [landingPage, healthz, notFound, methodNotAllowed, tooManyRequests, notReady, unauthorized] { response.release() }
     }
 }
 

@@ -167,7 +167,8 @@ final class ServingState: Sendable {
         self.tls = tls
         self.reloader = reloader
         self.events = events
-        let inputs = PublishedInputs(prometheusText: [], openMetricsText: Array("# EOF\n".utf8), landingPage: landingPage)
+        let inputs = PublishedInputs(
+            prometheusText: [], openMetricsText: Array("# EOF\n".utf8), landingPage: landingPage, isSnapshot: false)
         published = Mutex(Published(inputs: inputs, headers: webConfig.headers, responses: ResponseSet(inputs, extraHeaders: webConfig.headers)))
         authenticator.replaceUsers(webConfig.basicAuthUsers)
     }
@@ -257,7 +258,10 @@ final class ServingState: Sendable {
             let variant = MetricsVariant(
                 openMetrics: ExpositionFormat.negotiate(accept: header(connection, "Accept")) == .openMetrics,
                 gzip: Gzip.isAccepted(by: header(connection, "Accept-Encoding")))
-            return published.withLock { $0.responses.metrics[variant]!.queue(on: connection, status: 200) }
+            return published.withLock { published in
+                guard published.inputs.isSnapshot else { return published.responses.notReady.queue(on: connection, status: 503) }
+                return published.responses.metrics[variant]!.queue(on: connection, status: 200)
+            }
         }
         if strcmp(url, "/") == 0 {
             guard isGetOrHead else { return queue(\.methodNotAllowed, on: connection, status: 405) }

@@ -30,6 +30,19 @@ struct HTTPServerTests {
         #expect(response.text == metricsText)
     }
 
+    /// A scrape before the exporter's first snapshot must not look like a healthy, empty target.
+    @Test func beforeTheFirstPublishMetricsIsUnavailable() throws {
+        let server = try HTTPServer.start(ServerConfiguration(listenAddress: ListenAddress(parsing: "127.0.0.1:0")))
+        defer { server.stop() }
+        let early = try RawHTTP.request(port: server.port, path: "/metrics")
+        #expect(early.status == 503)
+        #expect(early.header("Retry-After") == "1")
+        #expect(try RawHTTP.request(port: server.port, path: "/healthz").status == 200, "the process serves")
+        server.publish(prometheusText: Array(metricsText.utf8), openMetricsText: Array(openMetricsText.utf8), landingPage: [])
+        let later = try RawHTTP.request(port: server.port, path: "/metrics")
+        #expect(later.status == 200 && later.text == metricsText)
+    }
+
     @Test func servesOpenMetricsWhenAsked() throws {
         let server = try startServer()
         defer { server.stop() }
