@@ -124,7 +124,7 @@ let package = Package(
             name: "crisync-bench",
             dependencies: [
                 "Model", "Exposition", "Collector", "KernelReader", "RuntimeReader", "KubeletReader", "Server",
-                "CRITestSupport", "KubeletTestSupport", "LabSupport",
+                "CRITestSupport", "KubeletTestSupport", "LabSupport", "ProcessSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -3,6 +3,7 @@ import Foundation
 import KubeletTestSupport
 import LabSupport
 import Model
+import ProcessSignals
 import RuntimeReader
 
 /// `crisync-bench kubelet`: a kubelet stand-in that mirrors the runtime, serving pods of real size.
@@ -36,7 +37,7 @@ struct KubeletCommand: AsyncParsableCommand {
                 await mirror.refresh()
             }
         }
-        await waitForTermination()
+        _ = await TerminationSignal.wait()
         loop.cancel()
         await loop.value
         await fake.stop()

@@ -3,6 +3,7 @@ import CRITestSupport
 import Foundation
 import KubeletTestSupport
 import Model
+import ProcessSignals
 import RuntimeReader
 
 /// `crisync-bench synthetic-serve`: the generated node of `synthetic`, served to the real
@@ -35,7 +36,7 @@ struct SyntheticServeCommand: AsyncParsableCommand {
         print("cri unix://\(runtime.socketPath)")
         print("kubelet \(kubelet.url)")
         fflush(nil)
-        await waitForTermination()
+        _ = await TerminationSignal.wait()
         await kubelet.stop()
         await runtime.stop()
     }
