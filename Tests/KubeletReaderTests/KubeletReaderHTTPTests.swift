@@ -30,6 +30,23 @@ struct KubeletReaderHTTPTests {
         }
     }
 
+    @Test("an unchanged body gives the same pods, a changed or broken one is decoded again")
+    func unchangedBodyIsNotDecodedTwiceButChangesAreSeen() async throws {
+        let body = try fixture("node.json")
+        try await withFakeKubelet { fake, reader in
+            fake.setPodListBody([UInt8](body))
+            let first = try await reader.readPods()
+            #expect(try await reader.readPods() == first)
+            fake.setPods(samplePods)
+            #expect(try await reader.readPods() == KubeletSnapshot(pods: samplePods))
+            fake.setPodListBody(Array("{\"kind\":\"PodList\",\"items\":[".utf8))
+            await #expect(throws: KubeletReaderError.self) { try await reader.readPods() }
+            fake.setPodListBody([UInt8](body))
+            #expect(try await reader.readPods() == first)
+            #expect(fake.requests.count == 5, "every read still asks the kubelet")
+        }
+    }
+
     @Test("concurrent reads share one client")
     func concurrentReads() async throws {
         try await withFakeKubelet { fake, reader in
