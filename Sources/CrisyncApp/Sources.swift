@@ -17,6 +17,8 @@ final class SourceSet: Sendable {
     var runtime: RuntimeReader? { runtimeReader.withLock { $0.reader } }
     let kubelet: KubeletReader?
     let kernel: KernelReader?
+    /// The last kernel snapshot, so unchanged processes are not asked for their cgroups again.
+    private let lastKernelSnapshot = Mutex<KernelSnapshot?>(nil)
     /// Why a reader could not even be built (bad root, bad endpoint); reported on every read.
     let runtimeSetupError: String?
     let kubeletSetupError: String?
@@ -104,7 +106,9 @@ final class SourceSet: Sendable {
         let start = ContinuousClock.now
         let running = (runtime?.containers ?? []).filter { $0.state == .running }
         let snapshot = kernel.snapshot(
-            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath })
+            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath },
+            previous: lastKernelSnapshot.withLock { $0 })
+        lastKernelSnapshot.withLock { $0 = snapshot }
         return SourceReading(value: snapshot, durationSeconds: elapsed(since: start))
     }
 

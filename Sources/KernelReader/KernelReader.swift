@@ -62,7 +62,12 @@ public struct KernelReader: Sendable {
         try readProcess(pid: pid, using: FileReader(capacity: Self.fileSizeLimit))
     }
 
-    func readProcess(pid: Int32, using reader: FileReader) throws(KernelReaderError) -> Model.KernelProcess? {
+    /// - Parameter known: this PID as read before; when the start time still matches it is the same
+    ///   process, and its cgroups are taken from there instead of `/proc/<pid>/cgroup` (the costliest
+    ///   read: the kernel walks every hierarchy to write it; a container's process stays in its cgroup).
+    func readProcess(pid: Int32, using reader: FileReader, known: Model.KernelProcess? = nil) throws(KernelReaderError)
+        -> Model.KernelProcess?
+    {
         guard pid > 0 else { return nil }
         let directory = procRoot + "/" + String(pid)
         let directoryFD: Int32
@@ -87,6 +92,12 @@ public struct KernelReader: Sendable {
             preconditionFailure("unexpected error \(error)")
         }
 
+        let startTime = Double(bootTime) + Double(stat.startTimeTicks) / Double(clockTicksPerSecond)
+        if let known, known.pid == pid, known.startTime == startTime, !known.cgroups.isEmpty {
+            return Model.KernelProcess(
+                pid: pid, command: stat.command, state: stat.state, ppid: stat.ppid, startTime: startTime,
+                exitStatus: Self.exitStatus(of: stat), cgroups: known.cgroups)
+        }
         var cgroups: [CgroupMembership] = []
         do {
             let bytes = try reader.read("cgroup", relativeTo: directoryFD)
@@ -105,8 +116,7 @@ public struct KernelReader: Sendable {
         }
 
         return Model.KernelProcess(
-            pid: pid, command: stat.command, state: stat.state, ppid: stat.ppid,
-            startTime: Double(bootTime) + Double(stat.startTimeTicks) / Double(clockTicksPerSecond),
+            pid: pid, command: stat.command, state: stat.state, ppid: stat.ppid, startTime: startTime,
             exitStatus: Self.exitStatus(of: stat), cgroups: cgroups)
     }
 
@@ -190,13 +200,20 @@ public struct KernelReader: Sendable {
     /// `queriedPIDs` holds every PID read (asked for or parent), so a queried PID missing from
     /// `processes` is gone. A PID whose read failed (see ``process(pid:)``) is left out of both and
     /// recorded in `readErrors` with the reason: it is unknown, not gone. PIDs ≤ 0 are ignored.
-    public func snapshot(pids: some Sequence<Int32>, cgroupPaths: some Sequence<String>) -> Model.KernelSnapshot {
+    ///
+    /// `previous` is the snapshot of the last refresh: a process found there with the same start time
+    /// keeps its cgroups (see ``readProcess(pid:using:known:)``); its state is always read again.
+    public func snapshot(
+        pids: some Sequence<Int32>, cgroupPaths: some Sequence<String>, previous: Model.KernelSnapshot? = nil
+    ) -> Model.KernelSnapshot {
         let reader = FileReader(capacity: Self.fileSizeLimit)
         var snapshot = KernelSnapshot()
         func read(_ pid: Int32) {
             guard pid > 0, snapshot.queriedPIDs.contains(pid) == false, snapshot.readErrors[pid] == nil else { return }
             do {
-                if let process = try readProcess(pid: pid, using: reader) { snapshot.processes[pid] = process }
+                if let process = try readProcess(pid: pid, using: reader, known: previous?.processes[pid]) {
+                    snapshot.processes[pid] = process
+                }
                 snapshot.queriedPIDs.insert(pid)
             } catch {
                 snapshot.readErrors[pid] = error.description

@@ -37,6 +37,7 @@ final class RefreshPipeline {
     let server: HTTPServer
     let configuration = CollectorConfiguration()
     private var memory = CollectorMemory()
+    private var lastKernel: KernelSnapshot?
 
     init(runtimeEndpoint: String, kubeletURL: String, procRoot: String, cgroupRoot: String) throws {
         runtime = try RuntimeReader(endpoint: runtimeEndpoint, configuration: .init(timeout: .seconds(2)))
@@ -86,7 +87,9 @@ final class RefreshPipeline {
         }
         let running = (runtimeReading.value?.containers ?? []).filter { $0.state == .running }
         let kernelSnapshot = kernel.snapshot(
-            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath })
+            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath },
+            previous: lastKernel)
+        lastKernel = kernelSnapshot
         lap("kernel")
         let kernelReading = SourceReading(value: kernelSnapshot, durationSeconds: phases["kernel"] ?? 0)
         var (kubeletResult, kubeletSeconds) = await kubeletReading

@@ -135,6 +135,7 @@ struct SyntheticPipeline {
     let kernel: KernelReader
     let configuration = CollectorConfiguration(divergenceMinAgeSeconds: 0)
     var memory = CollectorMemory()
+    var lastKernel: KernelSnapshot?
     /// Virtual time: each refresh is five seconds after the previous one, as with the default interval.
     var now = Double(SyntheticNode.bootTime) + 7200
 
@@ -158,7 +159,9 @@ struct SyntheticPipeline {
         // As SourceSet.readKernel: the PIDs and cgroups of the RUNNING containers.
         let running = node.runtime.containers.filter { $0.state == .running }
         let kernelSnapshot = kernel.snapshot(
-            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath })
+            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath },
+            previous: lastKernel)
+        lastKernel = kernelSnapshot
         lap(0)
         let input = CollectorInput(
             now: now, runtime: SourceReading(value: node.runtime, durationSeconds: 0.001),

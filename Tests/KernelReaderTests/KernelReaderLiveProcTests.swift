@@ -114,6 +114,27 @@ struct KernelReaderLiveProcTests {
         #expect(snapshot.readErrors.isEmpty)
     }
 
+    /// The same process (same PID and start time) keeps the cgroups read before; a PID whose start
+    /// time differs (reused) is read again; the state is read every time.
+    @Test func cgroupsComeFromThePreviousSnapshotOnlyForTheSameProcess() throws {
+        let first = reader.snapshot(pids: [getpid()], cgroupPaths: [String]())
+        var marked = try #require(first.processes[getpid()])
+        #expect(!marked.cgroups.isEmpty)
+        marked.cgroups = [CgroupMembership(hierarchyID: 0, controllers: [], path: "/from-the-previous-refresh")]
+        marked.state = .zombie
+        var previous = first
+        previous.processes[getpid()] = marked
+
+        let second = reader.snapshot(pids: [getpid()], cgroupPaths: [String](), previous: previous)
+        #expect(second.processes[getpid()]?.cgroups == marked.cgroups, "not read again")
+        #expect(second.processes[getpid()]?.state != .zombie, "the state is always read")
+
+        marked.startTime -= 1  // another process that had this PID
+        previous.processes[getpid()] = marked
+        let third = reader.snapshot(pids: [getpid()], cgroupPaths: [String](), previous: previous)
+        #expect(third.processes[getpid()]?.cgroups == first.processes[getpid()]?.cgroups, "read again")
+    }
+
     @Test func snapshotOfOurselvesIncludesOurParent() throws {
         let snapshot = reader.snapshot(pids: [getpid()], cgroupPaths: [String]())
         #expect(snapshot.processes[getpid()]?.ppid == getppid())
