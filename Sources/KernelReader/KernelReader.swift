@@ -93,26 +93,23 @@ public struct KernelReader: Sendable {
         }
 
         let startTime = Double(bootTime) + Double(stat.startTimeTicks) / Double(clockTicksPerSecond)
-        if let known, known.pid == pid, known.startTime == startTime, !known.cgroups.isEmpty {
-            return Model.KernelProcess(
-                pid: pid, command: stat.command, state: stat.state, ppid: stat.ppid, startTime: startTime,
-                exitStatus: Self.exitStatus(of: stat), cgroups: known.cgroups)
-        }
         var cgroups: [CgroupMembership] = []
-        do {
-            let bytes = try reader.read("cgroup", relativeTo: directoryFD)
-            cgroups = try ProcCgroupParser.parse(bytes)
-        } catch let error as FileReadError {
-            if error.isGone { return nil }
-            if case .system(let code) = error, code == EACCES || code == EPERM {
-                cgroups = []
-            } else {
-                throw error.readerError(path: directory + "/cgroup", limit: Self.fileSizeLimit)
+        if let known, known.pid == pid, known.startTime == startTime, !known.cgroups.isEmpty {
+            cgroups = known.cgroups
+        } else {
+            do {
+                let bytes = try reader.read("cgroup", relativeTo: directoryFD)
+                cgroups = try ProcCgroupParser.parse(bytes)
+            } catch let error as FileReadError {
+                if error.isGone { return nil }
+                guard case .system(let code) = error, code == EACCES || code == EPERM else {
+                    throw error.readerError(path: directory + "/cgroup", limit: Self.fileSizeLimit)
+                }
+            } catch let error as KernelParseError {
+                throw .malformed(path: directory + "/cgroup", error)
+            } catch {
+                preconditionFailure("unexpected error \(error)")
             }
-        } catch let error as KernelParseError {
-            throw .malformed(path: directory + "/cgroup", error)
-        } catch {
-            preconditionFailure("unexpected error \(error)")
         }
 
         return Model.KernelProcess(
@@ -228,6 +225,15 @@ public struct KernelReader: Sendable {
             snapshot.cgroups[path] = readCgroup(path: path, using: reader)
         }
         return snapshot
+    }
+
+    /// What the collector judges: the process (and its parent) and the cgroup of every container
+    /// the runtime lists as RUNNING. `previous` as for ``snapshot(pids:cgroupPaths:previous:)``.
+    public func snapshot(ofRunningContainersIn runtime: RuntimeSnapshot?, previous: KernelSnapshot?) -> KernelSnapshot {
+        let running = (runtime?.containers ?? []).filter { $0.state == .running }
+        return snapshot(
+            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath },
+            previous: previous)
     }
 
     private static func trimmingTrailingSlashes(_ path: String) -> String {
