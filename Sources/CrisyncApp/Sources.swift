@@ -104,10 +104,7 @@ final class SourceSet: Sendable {
     func readKernel(for runtime: RuntimeSnapshot?) -> SourceReading<KernelSnapshot> {
         guard let kernel else { return SourceReading(value: nil, error: kernelSetupError, durationSeconds: 0) }
         let start = ContinuousClock.now
-        let running = (runtime?.containers ?? []).filter { $0.state == .running }
-        let snapshot = kernel.snapshot(
-            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath },
-            previous: lastKernelSnapshot.withLock { $0 })
+        let snapshot = kernel.snapshot(ofRunningContainersIn: runtime, previous: lastKernelSnapshot.withLock { $0 })
         lastKernelSnapshot.withLock { $0 = snapshot }
         return SourceReading(value: snapshot, durationSeconds: elapsed(since: start))
     }

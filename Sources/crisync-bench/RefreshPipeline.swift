@@ -85,10 +85,7 @@ final class RefreshPipeline {
             phases[name] = now - threadStart
             threadStart = now
         }
-        let running = (runtimeReading.value?.containers ?? []).filter { $0.state == .running }
-        let kernelSnapshot = kernel.snapshot(
-            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath },
-            previous: lastKernel)
+        let kernelSnapshot = kernel.snapshot(ofRunningContainersIn: runtimeReading.value, previous: lastKernel)
         lastKernel = kernelSnapshot
         lap("kernel")
         let kernelReading = SourceReading(value: kernelSnapshot, durationSeconds: phases["kernel"] ?? 0)
@@ -112,7 +109,8 @@ final class RefreshPipeline {
         return Sample(
             cpuSeconds: ProcessMeter.processCPU() - cpuStart, wallSeconds: ProcessMeter.now() - wallStart, phases: phases,
             calls: calls, statusErrors: statusErrors, containers: runtimeReading.value?.containers.count ?? 0,
-            pods: kubeletResult.value?.pods.count ?? 0, runningContainers: running.count,
+            pods: kubeletResult.value?.pods.count ?? 0,
+            runningContainers: runtimeReading.value?.containers.count { $0.state == .running } ?? 0,
             divergences: findings.divergences.count,
             sourceErrors: findings.sources.compactMap { source, health in health.lastError.map { "\(source.rawValue): \($0)" } },
             outputBytes: text.count)

@@ -156,11 +156,7 @@ struct SyntheticPipeline {
             phaseStart = time
         }
 
-        // As SourceSet.readKernel: the PIDs and cgroups of the RUNNING containers.
-        let running = node.runtime.containers.filter { $0.state == .running }
-        let kernelSnapshot = kernel.snapshot(
-            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath },
-            previous: lastKernel)
+        let kernelSnapshot = kernel.snapshot(ofRunningContainersIn: node.runtime, previous: lastKernel)
         lastKernel = kernelSnapshot
         lap(0)
         let input = CollectorInput(
