@@ -249,11 +249,11 @@ struct MetricsText: Sendable {
 
 /// Polls `condition` every `pause` until it holds or `timeout` passes; returns whether it held.
 func eventually(
-    _ timeout: Duration, every pause: Duration = .milliseconds(250), _ condition: () throws -> Bool
+    _ timeout: Duration, every pause: Duration = .milliseconds(250), _ condition: () async throws -> Bool
 ) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while true {
-        if (try? condition()) == true { return true }
+        if (try? await condition()) == true { return true }
         guard ContinuousClock.now < deadline else { return false }
         try? await Task.sleep(for: pause)
     }

@@ -101,7 +101,7 @@ struct RuntimeEventsTests {
         }
         let afterFirst = await exporter.refreshes
         runtime.emit(Self.stoppedEvent())
-        #expect(await eventually { await exporter.refreshes > afterFirst })
+        #expect(await eventually(.seconds(10), every: .milliseconds(50)) { await exporter.refreshes > afterFirst })
         await exporter.refresh()
         let text = try server.scrape()
         #expect(text.contains(Self.terminated + "1\n"), "\(text)")
@@ -128,14 +128,4 @@ struct RuntimeEventsTests {
         watching.cancel()
         await watching.value
     }
-}
-
-/// Polls `condition` every 50 ms for at most `timeout`.
-private func eventually(upTo timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return await condition()
 }
