@@ -79,16 +79,6 @@ lab="$logs/bin/crisync-lab"
 # shellcheck source=scripts/e2e/lib.sh
 source "$root/scripts/e2e/lib.sh"
 
-# wait_while_alive PID SECONDS COMMAND...: until COMMAND succeeds; fails at once if PID exits.
-wait_while_alive() {
-  local pid=$1 deadline=$((SECONDS + $2))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
-
 # --- teardown: everything this script started, by PID; containerd last ----------------------
 cleaned=no
 cleanup() {
@@ -133,7 +123,7 @@ sock="${sock_line#CRI_SOCK=}"
 
 e2e_spawn "$logs/kubelet.log" "$lab" kubelet --runtime.endpoint "unix://$sock" --listen 127.0.0.1:0 --lag 1s \
   --state-dir "$state" --node-name demo-node
-wait_while_alive "$E2E_LAST_PID" 20 grep -q '^listening on' "$logs/kubelet.log" ||
+e2e_wait_while_alive "$E2E_LAST_PID" 20 grep -q '^listening on' "$logs/kubelet.log" ||
   { tail -n 20 "$logs/kubelet.log" >&2; die "the mirror kubelet did not start"; }
 kubelet_url="http://$(sed -n 's/^listening on //p' "$logs/kubelet.log" | head -1)"
 
@@ -144,7 +134,7 @@ source_flags=(--runtime.endpoint "unix://$sock" --kubelet.url "$kubelet_url" --k
 shown_flags="$(printf '%q ' "${source_flags[@]}")"
 e2e_spawn "$logs/crisync.log" "$exporter" --web.listen-address "127.0.0.1:$port" "${source_flags[@]}"
 crisync_pid=$E2E_LAST_PID
-wait_while_alive "$crisync_pid" 30 e2e_http_ok "http://127.0.0.1:$port/metrics" ||
+e2e_wait_while_alive "$crisync_pid" 30 e2e_http_ok "http://127.0.0.1:$port/metrics" ||
   { tail -n 20 "$logs/crisync.log" >&2; die "crisync-exporter did not start"; }
 say "crisync-exporter is up (pid $crisync_pid), reading the mirror kubelet at $kubelet_url and containerd at $sock"
 

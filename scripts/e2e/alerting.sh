@@ -47,16 +47,6 @@ check() {
   if e2e_wait_for "$@"; then pass "$description"; else fail "$description"; fi
 }
 
-# wait_while_alive PID SECONDS COMMAND...: until COMMAND succeeds; fails at once if PID exits.
-wait_while_alive() {
-  local pid=$1 deadline=$((SECONDS + $2))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
-
 [[ $(id -u) -eq 0 ]] || { e2e_log "needs root (containerd, signalling shims)"; exit 1; }
 for tool in prometheus prometheus-alertmanager curl jq swift; do
   command -v "$tool" >/dev/null || { e2e_log "missing $tool (scripts/deps.sh build test installs it)"; exit 1; }
@@ -157,7 +147,7 @@ scenario() { "$lab" scenario "$@" --runtime.endpoint "unix://$sock" --state-dir 
 
 e2e_spawn "$work/kubelet.log" "$lab" kubelet --runtime.endpoint "unix://$sock" --listen 127.0.0.1:0 \
   --state-dir "$state" --node-name "$node"
-wait_while_alive "$E2E_LAST_PID" 20 grep -q '^listening on' "$work/kubelet.log" || { e2e_log "the mirror kubelet did not start"; exit 1; }
+e2e_wait_while_alive "$E2E_LAST_PID" 20 grep -q '^listening on' "$work/kubelet.log" || { e2e_log "the mirror kubelet did not start"; exit 1; }
 kubelet_url="http://$(sed -n 's/^listening on //p' "$work/kubelet.log" | head -1)"
 
 crisync_port=$(e2e_free_port)
@@ -166,7 +156,7 @@ crisync="http://127.0.0.1:$crisync_port"
 e2e_spawn "$work/crisync.log" "$exporter" --web.listen-address "127.0.0.1:$crisync_port" \
   --runtime.endpoint "unix://$sock" --kubelet.url "$kubelet_url" --kubelet.token-file "" --kubelet.ca-file "" \
   --collector.interval 1s --divergence.min-age 3s --node.name "$node"
-wait_while_alive "$E2E_LAST_PID" 30 e2e_http_ok "$crisync/metrics" || { e2e_log "crisync-exporter did not start"; exit 1; }
+e2e_wait_while_alive "$E2E_LAST_PID" 30 e2e_http_ok "$crisync/metrics" || { e2e_log "crisync-exporter did not start"; exit 1; }
 e2e_log "crisync on $crisync (--divergence.min-age 3s, --collector.interval 1s), kubelet mirror on $kubelet_url"
 
 # --- Prometheus, Alertmanager, the webhook -----------------------------------------------------

@@ -45,6 +45,17 @@ e2e_wait_for() {
   done
 }
 
+# e2e_wait_while_alive PID SECONDS COMMAND...: until COMMAND succeeds; fails at once if PID exits
+# (a server that died at start is reported now, not after the whole wait).
+e2e_wait_while_alive() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
 e2e_http_ok() { curl -fsS --max-time 2 -o /dev/null "$1"; }
 
 # Start COMMAND in the background with its output in LOG, and remember its PID.
