@@ -59,12 +59,11 @@ actor Exporter {
         let (runtimeReading, problems) = await sources.readRuntime()
         let kernelReading = sources.readKernel(for: runtimeReading.value)
         // Exits the event stream saw, possibly of containers already removed: counted with this refresh,
-        // or kept for the next one while the runtime cannot be read.
-        let exits = events?.takeExits() ?? []
-        if runtimeReading.value == nil, !exits.isEmpty { events?.giveBack(exits) }
+        // or left with the watcher for the next one while the runtime cannot be read.
+        let exits = runtimeReading.value == nil ? [] : events?.takeExits() ?? []
         let input = CollectorInput(
             now: Date().timeIntervalSince1970, runtime: runtimeReading, kubelet: await kubeletReading, kernel: kernelReading,
-            exitEvents: runtimeReading.value == nil ? [] : exits)
+            exitEvents: exits)
         let (findings, next) = Collector.evaluate(input, memory: memory, configuration: configuration)
         memory = next
         refreshes += 1

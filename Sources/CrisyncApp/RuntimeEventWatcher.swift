@@ -20,7 +20,8 @@ final class RuntimeEventWatcher: Sendable {
     private let unsupportedRecheck: Duration
     /// Exits from `stopped` events not yet handed to a refresh, by container ID.
     private let exits = Mutex<[String: RuntimeContainer]>([:])
-    private let state = Mutex<String>("")
+    /// The last state of the stream that was logged, so each change is logged once.
+    private let lastReport = Mutex<String>("")
 
     init(
         endpoint: String, timeout: Duration, logger: Logger, retry: Duration = .seconds(2),
@@ -38,13 +39,6 @@ final class RuntimeEventWatcher: Sendable {
         exits.withLock { exits in
             defer { exits = [:] }
             return exits.values.sorted { $0.id < $1.id }
-        }
-    }
-
-    /// Puts exits back when the refresh that took them could not use them (runtime down).
-    func giveBack(_ returned: [RuntimeContainer]) {
-        exits.withLock { exits in
-            for container in returned where exits[container.id] == nil { exits[container.id] = container }
         }
     }
 
@@ -97,7 +91,7 @@ final class RuntimeEventWatcher: Sendable {
     /// Logs a change of the stream's state once, not on every retry.
     private func report(_ message: String, _ error: String?) {
         let line = message + (error.map { ": " + $0 } ?? "")
-        guard state.withLock({ previous in
+        guard lastReport.withLock({ previous in
             defer { previous = line }
             return previous != line
         }) else { return }
