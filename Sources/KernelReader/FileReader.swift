@@ -43,7 +43,11 @@ final class FileReader {
 
     /// The whole file at `path` (relative to the open directory `directory`, or absolute with `AT_FDCWD`).
     /// The bytes are valid until the next call on this reader.
-    func read(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(FileReadError) -> UnsafeBufferPointer<UInt8> {
+    /// - Parameter singleRecord: the file is a single-record seq_file (see below), so a short read is
+    ///   its end; false for files written a page at a time, such as `/proc/vmstat`.
+    func read(
+        _ path: String, relativeTo directory: Int32 = AT_FDCWD, singleRecord: Bool = true
+    ) throws(FileReadError) -> UnsafeBufferPointer<UInt8> {
         let fd = try Self.open(path, relativeTo: directory, flags: O_RDONLY | O_CLOEXEC)
         defer { _ = close(fd) }
         // One byte beyond the cap tells "exactly capacity bytes" from "more than capacity".
@@ -62,7 +66,7 @@ final class FileReader {
             // whole into the first read that has room, and a short read of a regular file (fixture
             // trees) is its end. Asking again only to hear 0 was a fifth of the reader's system
             // calls. Not for multi-record files such as `cgroup.procs`, which come a page at a time.
-            if count < requested { break }
+            if singleRecord && count < requested { break }
         }
         if total > capacity { throw .tooLarge }
         return UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: total)

@@ -62,14 +62,21 @@ public struct KernelReader: Sendable {
         try readProcess(pid: pid, using: FileReader(capacity: Self.fileSizeLimit))
     }
 
-    /// - Parameter known: this PID as read before; when the start time still matches it is the same
-    ///   process, and its cgroups are taken from there instead of `/proc/<pid>/cgroup` (the costliest
-    ///   read: the kernel walks every hierarchy to write it; a container's process stays in its cgroup).
+    /// - Parameter known: this PID as read before. When its start time still matches it is the same
+    ///   process, and only `stat` is read: its cgroups are taken from `known` instead of
+    ///   `/proc/<pid>/cgroup` (the costliest read: the kernel walks every hierarchy to write it; a
+    ///   container's process stays in its cgroup), and no directory descriptor is needed to keep two
+    ///   reads on one process.
     func readProcess(pid: Int32, using reader: FileReader, known: Model.KernelProcess? = nil) throws(KernelReaderError)
         -> Model.KernelProcess?
     {
         guard pid > 0 else { return nil }
         let directory = procRoot + "/" + String(pid)
+        if let known, known.pid == pid, !known.cgroups.isEmpty {
+            guard let stat = try readStat(directory + "/stat", pid: pid, using: reader) else { return nil }
+            if startTime(of: stat) == known.startTime { return process(from: stat, cgroups: known.cgroups) }
+            // Another process has this PID now: read it as a new one.
+        }
         let directoryFD: Int32
         do {
             directoryFD = try FileReader.openDirectory(directory)
@@ -79,41 +86,50 @@ public struct KernelReader: Sendable {
         }
         defer { _ = close(directoryFD) }
 
-        let stat: ProcStat
+        guard let stat = try readStat("stat", relativeTo: directoryFD, pid: pid, using: reader, path: directory + "/stat") else {
+            return nil
+        }
+        var cgroups: [CgroupMembership] = []
         do {
-            let bytes = try reader.read("stat", relativeTo: directoryFD)
-            stat = try Self.parseStat(bytes, pid: pid, path: directory + "/stat")
+            let bytes = try reader.read("cgroup", relativeTo: directoryFD)
+            cgroups = try ProcCgroupParser.parse(bytes)
         } catch let error as FileReadError {
             if error.isGone { return nil }
-            throw error.readerError(path: directory + "/stat", limit: Self.fileSizeLimit)
+            guard case .system(let code) = error, code == EACCES || code == EPERM else {
+                throw error.readerError(path: directory + "/cgroup", limit: Self.fileSizeLimit)
+            }
+        } catch let error as KernelParseError {
+            throw .malformed(path: directory + "/cgroup", error)
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+        return process(from: stat, cgroups: cgroups)
+    }
+
+    /// The parsed `stat` file, or nil when the process is gone.
+    private func readStat(
+        _ file: String, relativeTo directoryFD: Int32 = AT_FDCWD, pid: Int32, using reader: FileReader, path: String? = nil
+    ) throws(KernelReaderError) -> ProcStat? {
+        let path = path ?? file
+        do {
+            return try Self.parseStat(try reader.read(file, relativeTo: directoryFD), pid: pid, path: path)
+        } catch let error as FileReadError {
+            if error.isGone { return nil }
+            throw error.readerError(path: path, limit: Self.fileSizeLimit)
         } catch let error as KernelReaderError {
             throw error
         } catch {
             preconditionFailure("unexpected error \(error)")
         }
+    }
 
-        let startTime = Double(bootTime) + Double(stat.startTimeTicks) / Double(clockTicksPerSecond)
-        var cgroups: [CgroupMembership] = []
-        if let known, known.pid == pid, known.startTime == startTime, !known.cgroups.isEmpty {
-            cgroups = known.cgroups
-        } else {
-            do {
-                let bytes = try reader.read("cgroup", relativeTo: directoryFD)
-                cgroups = try ProcCgroupParser.parse(bytes)
-            } catch let error as FileReadError {
-                if error.isGone { return nil }
-                guard case .system(let code) = error, code == EACCES || code == EPERM else {
-                    throw error.readerError(path: directory + "/cgroup", limit: Self.fileSizeLimit)
-                }
-            } catch let error as KernelParseError {
-                throw .malformed(path: directory + "/cgroup", error)
-            } catch {
-                preconditionFailure("unexpected error \(error)")
-            }
-        }
+    private func startTime(of stat: ProcStat) -> Double {
+        Double(bootTime) + Double(stat.startTimeTicks) / Double(clockTicksPerSecond)
+    }
 
-        return Model.KernelProcess(
-            pid: pid, command: stat.command, state: stat.state, ppid: stat.ppid, startTime: startTime,
+    private func process(from stat: ProcStat, cgroups: [CgroupMembership]) -> Model.KernelProcess {
+        Model.KernelProcess(
+            pid: stat.pid, command: stat.command, state: stat.state, ppid: stat.ppid, startTime: startTime(of: stat),
             exitStatus: Self.exitStatus(of: stat), cgroups: cgroups)
     }
 
@@ -189,51 +205,24 @@ public struct KernelReader: Sendable {
         return CgroupInfo(path: cgroupsPath, exists: exists, populated: populated, oomKills: oomKills)
     }
 
-    // MARK: Snapshot
-
-    /// Reads every PID in `pids` and the parent of each (the shim, so a stopped shim in state `T` is
-    /// seen), and every cgroup in `cgroupPaths`, keyed by the path as given.
-    ///
-    /// `queriedPIDs` holds every PID read (asked for or parent), so a queried PID missing from
-    /// `processes` is gone. A PID whose read failed (see ``process(pid:)``) is left out of both and
-    /// recorded in `readErrors` with the reason: it is unknown, not gone. PIDs ≤ 0 are ignored.
-    ///
-    /// `previous` is the snapshot of the last refresh: a process found there with the same start time
-    /// keeps its cgroups (see ``readProcess(pid:using:known:)``); its state is always read again.
-    public func snapshot(
-        pids: some Sequence<Int32>, cgroupPaths: some Sequence<String>, previous: Model.KernelSnapshot? = nil
-    ) -> Model.KernelSnapshot {
-        let reader = FileReader(capacity: Self.fileSizeLimit)
-        var snapshot = KernelSnapshot()
-        func read(_ pid: Int32) {
-            guard pid > 0, snapshot.queriedPIDs.contains(pid) == false, snapshot.readErrors[pid] == nil else { return }
-            do {
-                if let process = try readProcess(pid: pid, using: reader, known: previous?.processes[pid]) {
-                    snapshot.processes[pid] = process
-                }
-                snapshot.queriedPIDs.insert(pid)
-            } catch {
-                snapshot.readErrors[pid] = error.description
-            }
+    /// Only the `oom_kill` counter of a cgroup known to exist (the files ``readCgroup(path:using:)``
+    /// takes it from, in the same order); nil when unreadable.
+    func readOOMKills(path cgroupsPath: String, using reader: FileReader) -> UInt64? {
+        guard let relative = CgroupsPath.resolve(cgroupsPath) else { return nil }
+        if let unified = cgroupLayout.unifiedDirectory, cgroupLayout.unifiedHasMemoryController,
+            let kills = (try? reader.read(unified + relative + "/memory.events")).flatMap(MemoryEventsParser.oomKills)
+        {
+            return kills
         }
-        let requested = Array(pids)
-        for pid in requested { read(pid) }
-        for pid in requested {
-            if let parent = snapshot.processes[pid]?.ppid { read(parent) }
-        }
-        for path in cgroupPaths where snapshot.cgroups[path] == nil {
-            snapshot.cgroups[path] = readCgroup(path: path, using: reader)
-        }
-        return snapshot
+        guard let memory = cgroupLayout.v1Memory else { return nil }
+        return (try? reader.read(memory.directory + relative + "/memory.oom_control")).flatMap(MemoryOOMControlParser.oomKills)
     }
 
-    /// What the collector judges: the process (and its parent) and the cgroup of every container
-    /// the runtime lists as RUNNING. `previous` as for ``snapshot(pids:cgroupPaths:previous:)``.
-    public func snapshot(ofRunningContainersIn runtime: RuntimeSnapshot?, previous: KernelSnapshot?) -> KernelSnapshot {
-        let running = (runtime?.containers ?? []).filter { $0.state == .running }
-        return snapshot(
-            pids: running.compactMap { $0.status?.pid }, cgroupPaths: running.compactMap { $0.status?.cgroupsPath },
-            previous: previous)
+    /// `oom_kill` of `<procRoot>/vmstat` (Linux 4.13+): raised with every OOM kill, global or in any
+    /// cgroup; nil when unreadable (fixture trees without it, older kernels).
+    func readSystemOOMKills(using reader: FileReader) -> UInt64? {
+        // /proc/vmstat comes a page at a time (one record per counter), unlike the files above.
+        (try? reader.read(procRoot + "/vmstat", singleRecord: false)).flatMap { FlatKeyedParser.value(forKey: "oom_kill", in: $0) }
     }
 
     private static func trimmingTrailingSlashes(_ path: String) -> String {

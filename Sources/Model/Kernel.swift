@@ -96,14 +96,24 @@ public struct KernelSnapshot: Sendable, Hashable {
     /// PIDs that exist (or may) but could not be read (e.g. a malformed `/proc/<pid>/stat`), with the
     /// reason. They are in neither `processes` nor `queriedPIDs`, so they never count as "gone".
     public var readErrors: [Int32: String]
+    /// `oom_kill` of `/proc/vmstat`: every OOM kill on the machine, cgroup or global; nil if unreadable.
+    /// It moves whenever any cgroup's `oom_kill` does, so an unchanged value lets the reader keep the
+    /// cgroups' counters from the previous refresh instead of reading each again.
+    public var systemOOMKills: UInt64?
+    /// Whether `systemOOMKills` had not moved since the previous refresh when this one read it: the
+    /// kernel raises the system counter a moment before the cgroup's, so a refresh that saw it move
+    /// reads the cgroups' counters once more in the next refresh.
+    public var systemOOMKillsSettled: Bool
 
     public init(
         processes: [Int32: KernelProcess] = [:], queriedPIDs: Set<Int32> = [], cgroups: [String: CgroupInfo] = [:],
-        readErrors: [Int32: String] = [:]
+        readErrors: [Int32: String] = [:], systemOOMKills: UInt64? = nil, systemOOMKillsSettled: Bool = false
     ) {
         self.processes = processes
         self.queriedPIDs = queriedPIDs
         self.cgroups = cgroups
         self.readErrors = readErrors
+        self.systemOOMKills = systemOOMKills
+        self.systemOOMKillsSettled = systemOOMKillsSettled
     }
 }

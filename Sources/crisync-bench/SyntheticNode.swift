@@ -34,6 +34,8 @@ struct SyntheticNode {
         cgroupRoot = root + "/cgroup"
         let writer = TreeWriter()
         try writer.file(procRoot + "/stat", "cpu  1 0 1 100 0 0 0 0 0 0\nbtime \(Self.bootTime)\nprocesses 1\n")
+        // A node in steady state: no OOM kill since the last refresh (the reader then keeps the counters).
+        try writer.file(procRoot + "/vmstat", "nr_free_pages 1000\npgfault 5000\noom_kill 0\nthp_fault_alloc 0\n")
         try writer.file(cgroupRoot + "/unified/cgroup.controllers", "")
         for controller in Self.v1Controllers {
             try writer.file(cgroupRoot + "/\(controller)/cgroup.procs", "1\n")

@@ -40,6 +40,36 @@ struct KernelReaderLiveCgroupTests {
         cgroup.remove()
         #expect(reader.cgroup(path: path) == CgroupInfo(path: path, exists: false))
     }
+
+    /// A refresh that keeps the previous OOM counters while `/proc/vmstat` is still must see a real
+    /// OOM kill of a container's child: the container's main process lives on, so only the
+    /// counter tells.
+    @Test func anOOMKillOfAChildIsSeenByASnapshotThatKeepsCounters() throws {
+        let reader = try KernelReader()
+        let cgroup = try LiveCgroup(reader: reader, limitBytes: 16 * 1024 * 1024)
+        defer { cgroup.remove() }
+        let path = cgroup.relativePath
+        let main = try ChildProcess(["/bin/sh", "-c", cgroup.joinCommand + "exec sleep 60"])
+        defer { main.kill() }
+        #expect(waitUntil(seconds: 5) { reader.cgroup(path: path).populated == true })
+        let targets = [KernelReader.Target(pid: main.pid, cgroupsPath: path)]
+
+        var snapshot = reader.snapshot(targets: targets, previous: nil)
+        snapshot = reader.snapshot(targets: targets, previous: snapshot)
+        let quiet = snapshot
+        #expect(quiet.systemOOMKills != nil, "the machine's /proc/vmstat has oom_kill")
+        #expect(quiet.cgroups[path] == CgroupInfo(path: path, exists: true, populated: true, oomKills: 0))
+
+        let hog = try ChildProcess(["/bin/sh", "-c", cgroup.joinCommand + "exec tail /dev/zero"])
+        defer { hog.kill() }
+        #expect(waitUntil(seconds: 30) { !hog.isRunning })
+        #expect(hog.terminationSignal == SIGKILL)
+        #expect(main.isRunning, "the OOM killer took the hog, not the container's main process")
+
+        let after = reader.snapshot(targets: targets, previous: quiet)
+        #expect((after.systemOOMKills ?? 0) > (quiet.systemOOMKills ?? 0))
+        #expect(after.cgroups[path] == CgroupInfo(path: path, exists: true, populated: true, oomKills: 1))
+    }
 }
 
 /// A cgroup made for a test under the real cgroup root, in the cgroup2 tree (if any) and the v1

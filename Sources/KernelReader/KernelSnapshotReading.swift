@@ -1,0 +1,106 @@
+import Model
+
+/// One refresh's read of the kernel: what the collector judges, read as cheaply as the previous
+/// refresh allows. In steady state that is one `stat` read per container process and one
+/// `/proc/vmstat` read; parents and cgroups are read only where they can be in doubt.
+extension KernelReader {
+    /// A container as the kernel reader is asked about it: its process and its cgroup, paired so the
+    /// reader can tell when the process itself answers for the cgroup.
+    public struct Target: Sendable, Hashable {
+        public var pid: Int32?
+        /// The runtime's `cgroupsPath`.
+        public var cgroupsPath: String?
+
+        public init(pid: Int32?, cgroupsPath: String?) {
+            self.pid = pid
+            self.cgroupsPath = cgroupsPath
+        }
+    }
+
+    /// What the collector judges: the process (and its parent) and the cgroup of every container
+    /// the runtime lists as RUNNING. `previous` as for ``snapshot(targets:previous:)``.
+    public func snapshot(ofRunningContainersIn runtime: RuntimeSnapshot?, previous: KernelSnapshot?) -> KernelSnapshot {
+        let targets = (runtime?.containers ?? []).compactMap { container -> Target? in
+            guard container.state == .running, let status = container.status else { return nil }
+            return Target(pid: status.pid, cgroupsPath: status.cgroupsPath)
+        }
+        return snapshot(targets: targets, previous: previous)
+    }
+
+    /// Reads every PID in `pids` and the parent of each, and every cgroup in `cgroupPaths` in full
+    /// (unpaired, no process can answer for a cgroup). See ``snapshot(targets:previous:)``.
+    public func snapshot(
+        pids: some Sequence<Int32>, cgroupPaths: some Sequence<String>, previous: KernelSnapshot? = nil
+    ) -> KernelSnapshot {
+        snapshot(
+            targets: pids.map { Target(pid: $0, cgroupsPath: nil) } + cgroupPaths.map { Target(pid: nil, cgroupsPath: $0) },
+            previous: previous)
+    }
+
+    /// Reads the process of every target, the parent of each process not alive in its container's
+    /// cgroup (the shim, so a stopped shim behind a zombie is seen), and every target's cgroup, keyed
+    /// by the path as given.
+    ///
+    /// `queriedPIDs` holds every PID read (asked for or parent), so a queried PID missing from
+    /// `processes` is gone. A PID whose read failed (see ``process(pid:)``) is left out of both and
+    /// recorded in `readErrors` with the reason: it is unknown, not gone. PIDs ≤ 0 are ignored.
+    ///
+    /// `previous` is the snapshot of the last refresh:
+    /// - a process found there with the same start time keeps its cgroups, and only its `stat` is read
+    ///   again (see ``readProcess(pid:using:known:)``);
+    /// - a cgroup whose target process is alive and inside it exists and is populated without asking
+    ///   the cgroup fs (a live member is what "populated" means); only its OOM counter can change, and
+    ///   that is read only when `/proc/vmstat`'s `oom_kill` moved since `previous` (or had just moved
+    ///   then). A process that is gone, a zombie or elsewhere leaves its cgroup in doubt: read in full.
+    public func snapshot(targets: [Target], previous: KernelSnapshot?) -> KernelSnapshot {
+        let reader = FileReader(capacity: Self.fileSizeLimit)
+        var snapshot = KernelSnapshot()
+        // Read before any cgroup's counter: the kernel raises this one first.
+        snapshot.systemOOMKills = readSystemOOMKills(using: reader)
+        let countersUnchanged =
+            snapshot.systemOOMKills != nil && snapshot.systemOOMKills == previous?.systemOOMKills
+        snapshot.systemOOMKillsSettled = countersUnchanged
+        let keepCounters = countersUnchanged && previous?.systemOOMKillsSettled == true
+
+        func read(_ pid: Int32) {
+            guard pid > 0, snapshot.queriedPIDs.contains(pid) == false, snapshot.readErrors[pid] == nil else { return }
+            do {
+                if let process = try readProcess(pid: pid, using: reader, known: previous?.processes[pid]) {
+                    snapshot.processes[pid] = process
+                }
+                snapshot.queriedPIDs.insert(pid)
+            } catch {
+                snapshot.readErrors[pid] = error.description
+            }
+        }
+        for target in targets {
+            if let pid = target.pid { read(pid) }
+        }
+        // Whether each target's process is alive in its container's cgroup: then it answers for the
+        // cgroup, and its parent tells nothing the collector uses (it names the shim of a dead process).
+        let living = targets.map { target -> Bool in
+            guard let path = target.cgroupsPath, let process = target.pid.flatMap({ snapshot.processes[$0] }) else { return false }
+            return Self.livesIn(process, cgroupsPath: path)
+        }
+        for (target, living) in zip(targets, living) where !living {
+            if let pid = target.pid, let parent = snapshot.processes[pid]?.ppid { read(parent) }
+        }
+        for (target, living) in zip(targets, living) {
+            guard let path = target.cgroupsPath, snapshot.cgroups[path] == nil else { continue }
+            guard living else {
+                snapshot.cgroups[path] = readCgroup(path: path, using: reader)
+                continue
+            }
+            let known = keepCounters ? previous?.cgroups[path] : nil
+            let oomKills = known.map(\.oomKills) ?? readOOMKills(path: path, using: reader)
+            snapshot.cgroups[path] = CgroupInfo(path: path, exists: true, populated: true, oomKills: oomKills)
+        }
+        return snapshot
+    }
+
+    /// A live (not zombie, not dead) process whose cgroups match the container's.
+    static func livesIn(_ process: KernelProcess, cgroupsPath: String) -> Bool {
+        guard process.state != .zombie, process.state != .dead else { return false }
+        return CgroupsPath.processIsInContainer(process, cgroupsPath: cgroupsPath) == true
+    }
+}
