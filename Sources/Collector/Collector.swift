@@ -63,10 +63,13 @@ public enum Collector {
                 }
             }
         }
-        for (id, entry) in join.kubeletByContainerID.sorted(by: { $0.key < $1.key }) {
-            let runtimeContainer = join.runtimeByID[id]
+        // Unsorted: sorting every container ID on every refresh cost more than the rest of this loop;
+        // only the views it adds (containers the runtime does not have, usually none) are sorted.
+        var kubeletOnlyViews: [ContainerView] = []
+        for (id, entry) in join.kubeletByContainerID {
+            let runtimeContainer = join.runtimeContainer(id: id)
             if runtimeContainer == nil {
-                views.append(
+                kubeletOnlyViews.append(
                     ContainerView(
                         ref: join.ref(for: entry, containerID: id), runtime: nil, kubelet: entry.status, process: nil,
                         parent: nil, cgroup: nil, ownership: nil, divergences: []))
@@ -81,6 +84,8 @@ public enum Collector {
                 flag(.kubeletRunningRuntimeMissing, join.ref(for: entry, containerID: id), "runtime does not know container \(id)")
             }
         }
+
+        views += kubeletOnlyViews.sorted { $0.ref.containerID < $1.ref.containerID }
 
         // 2. Age: a divergence counts once it has lasted --divergence.min-age. Kinds whose sources are
         //    down keep their last known state, marked stale.
@@ -116,7 +121,7 @@ public enum Collector {
         var abnormallyTerminated: [String: Int] = [:]
         if let runtime {
             let exited = runtime.containers.filter { $0.state == .exited } + input.exitEvents
-            Terminations.count(exited: exited, present: Set(runtime.containers.map(\.id)), join: join, memory: &memory)
+            Terminations.count(exited: exited, join: join, memory: &memory)
             OOMKills.count(containers: runtime.containers, join: join, kernel: kernel, memory: &memory)
             memory.runtimeBaselineTaken = true
             for container in runtime.containers where container.state == .exited {

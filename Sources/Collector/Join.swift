@@ -12,7 +12,9 @@ struct Join {
     let kubelet: KubeletSnapshot?
     let kernel: KernelSnapshot?
     let sandboxesByID: [String: RuntimeSandbox]
-    let runtimeByID: [String: RuntimeContainer]
+    /// Index into `runtime.containers` by container ID (an index, not a copy: this is built for every
+    /// container on every refresh).
+    let runtimeIndexByID: [String: Int]
     let kubeletByContainerID: [String: KubeletEntry]
     let kubeletPodsByUID: [String: KubeletPod]
 
@@ -21,7 +23,12 @@ struct Join {
         self.kubelet = kubelet
         self.kernel = kernel
         sandboxesByID = Dictionary((runtime?.sandboxes ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        runtimeByID = Dictionary((runtime?.containers ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var indexByID: [String: Int] = [:]
+        indexByID.reserveCapacity(runtime?.containers.count ?? 0)
+        for (index, container) in (runtime?.containers ?? []).enumerated() where indexByID[container.id] == nil {
+            indexByID[container.id] = index
+        }
+        runtimeIndexByID = indexByID
         var byID: [String: KubeletEntry] = [:]
         var pods: [String: KubeletPod] = [:]
         for pod in kubelet?.pods ?? [] {
@@ -32,6 +39,10 @@ struct Join {
         }
         kubeletByContainerID = byID
         kubeletPodsByUID = pods
+    }
+
+    func runtimeContainer(id: String) -> RuntimeContainer? {
+        runtimeIndexByID[id].map { runtime!.containers[$0] }
     }
 
     /// Identity from CRI labels first (what the kubelet asked the runtime to run), then the sandbox,

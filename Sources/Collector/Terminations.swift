@@ -29,9 +29,7 @@ enum Terminations {
     ]
 
     /// Updates the counters in `memory` with the exits in this refresh's listing and event stream.
-    static func count(
-        exited: [RuntimeContainer], present: Set<String>, join: Join, memory: inout CollectorMemory
-    ) {
+    static func count(exited: [RuntimeContainer], join: Join, memory: inout CollectorMemory) {
         let baseline = !memory.runtimeBaselineTaken
         for container in exited {
             // Without its status the reason is unknown: wait for a later refresh.
@@ -43,7 +41,9 @@ enum Terminations {
                 signal: signalName(exitCode: status.exitCode))
             memory.terminations[labels, default: 0] += 1
         }
-        memory.seenExits.formIntersection(present.union(exited.map(\.id)))
+        // Only exits are remembered, so walking them (not every container) keeps this cheap.
+        let exitedIDs = Set(exited.map(\.id))
+        memory.seenExits = memory.seenExits.filter { join.runtimeIndexByID[$0] != nil || exitedIDs.contains($0) }
     }
 }
 
@@ -70,6 +70,9 @@ enum OOMKills {
                 memory.oomKills[labels, default: 0] += observed - before
             }
         }
-        memory.oomKillsSeen = memory.oomKillsSeen.filter { present.contains($0.key) }
+        // Every present container was just recorded, so a larger map holds containers that are gone.
+        if memory.oomKillsSeen.count > present.count {
+            memory.oomKillsSeen = memory.oomKillsSeen.filter { present.contains($0.key) }
+        }
     }
 }

@@ -72,7 +72,15 @@ public struct KubeletContainerStatus: Sendable, Hashable {
     /// The runtime's container ID: `containerID` without its `<runtime>://` scheme.
     public var runtimeContainerID: String? {
         guard let containerID, !containerID.isEmpty else { return nil }
-        if let range = containerID.range(of: "://") { return String(containerID[range.upperBound...]) }
+        // A byte scan: Foundation's range(of:) went through NSString, once per container per refresh.
+        let bytes = containerID.utf8
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            if bytes[index] == UInt8(ascii: ":"), bytes[index...].starts(with: "://".utf8) {
+                return String(containerID[bytes.index(index, offsetBy: 3)...])
+            }
+            index = bytes.index(after: index)
+        }
         return containerID
     }
 }
