@@ -49,6 +49,7 @@ struct ExporterCommand: AsyncParsableCommand {
                 "address": "\(serve.listenAddress)", "port": "\(server.port)", "tls": "\(server.servesTLS)", "version": "\(BuildInfo.version)",
             ])
 
+        FileDescriptorLimit.raiseToHard()
         let sourceSet = SourceSet(options: sources)
         let events = RuntimeEventWatcher(
             endpoint: sources.runtimeEndpoint, timeout: sources.runtimeTimeout.swiftDuration, logger: logger)

@@ -19,6 +19,8 @@ final class SourceSet: Sendable {
     let kernel: KernelReader?
     /// The last kernel snapshot, so unchanged processes are not asked for their cgroups again.
     private let lastKernelSnapshot = Mutex<KernelSnapshot?>(nil)
+    /// The containers' `stat` files, kept open between refreshes.
+    private let statHandles = ProcStatHandles()
     /// Why a reader could not even be built (bad root, bad endpoint); reported on every read.
     let runtimeSetupError: String?
     let kubeletSetupError: String?
@@ -104,7 +106,8 @@ final class SourceSet: Sendable {
     func readKernel(for runtime: RuntimeSnapshot?) -> SourceReading<KernelSnapshot> {
         guard let kernel else { return SourceReading(value: nil, error: kernelSetupError, durationSeconds: 0) }
         let start = ContinuousClock.now
-        let snapshot = kernel.snapshot(ofRunningContainersIn: runtime, previous: lastKernelSnapshot.withLock { $0 })
+        let snapshot = kernel.snapshot(
+            ofRunningContainersIn: runtime, previous: lastKernelSnapshot.withLock { $0 }, handles: statHandles)
         lastKernelSnapshot.withLock { $0 = snapshot }
         return SourceReading(value: snapshot, durationSeconds: elapsed(since: start))
     }

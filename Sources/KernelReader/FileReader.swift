@@ -50,11 +50,31 @@ final class FileReader {
     ) throws(FileReadError) -> UnsafeBufferPointer<UInt8> {
         let fd = try Self.open(path, relativeTo: directory, flags: O_RDONLY | O_CLOEXEC)
         defer { _ = close(fd) }
+        return try read(descriptor: fd, singleRecord: singleRecord)
+    }
+
+    /// Like ``read(_:relativeTo:singleRecord:)``, and returns the open descriptor instead of closing
+    /// it: the caller owns it and may read the file again with ``read(descriptor:singleRecord:)``.
+    func readKeepingOpen(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(FileReadError)
+        -> (descriptor: Int32, bytes: UnsafeBufferPointer<UInt8>)
+    {
+        let fd = try Self.open(path, relativeTo: directory, flags: O_RDONLY | O_CLOEXEC)
+        do {
+            return (fd, try read(descriptor: fd))
+        } catch {
+            _ = close(fd)
+            throw error
+        }
+    }
+
+    /// The whole file open at `fd`, read from offset 0 with `pread`: a procfs or cgroup fs file is
+    /// generated afresh by every read that starts at 0, so one descriptor serves every refresh.
+    func read(descriptor fd: Int32, singleRecord: Bool = true) throws(FileReadError) -> UnsafeBufferPointer<UInt8> {
         // One byte beyond the cap tells "exactly capacity bytes" from "more than capacity".
         var total = 0
         while total <= capacity {
             let requested = capacity + 1 - total
-            let count = Glibc.read(fd, buffer.baseAddress! + total, requested)
+            let count = pread(fd, buffer.baseAddress! + total, requested, off_t(total))
             if count < 0 {
                 if errno == EINTR { continue }
                 throw .system(errno: errno)

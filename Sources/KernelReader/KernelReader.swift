@@ -70,12 +70,37 @@ public struct KernelReader: Sendable {
     func readProcess(pid: Int32, using reader: FileReader, known: Model.KernelProcess? = nil) throws(KernelReaderError)
         -> Model.KernelProcess?
     {
+        try readProcess(pid: pid, using: reader, known: known, handles: nil)
+    }
+
+    /// - Parameter handles: `stat` descriptors kept open between refreshes (see ``ProcStatHandles``):
+    ///   the process's is read again if there is one, and one is added when the file is opened and
+    ///   there is room. A kept descriptor whose process is gone is closed and dropped.
+    func readProcess(
+        pid: Int32, using reader: FileReader, known: Model.KernelProcess?, handles: StatHandleTable?
+    ) throws(KernelReaderError) -> Model.KernelProcess? {
         guard pid > 0 else { return nil }
         let directory = procRoot + "/" + String(pid)
+        let statPath = directory + "/stat"
+        if let fd = handles?.descriptors[pid] {
+            do {
+                let stat = try Self.parseStat(try reader.read(descriptor: fd), pid: pid, path: statPath)
+                if let known, known.pid == pid, !known.cgroups.isEmpty, startTime(of: stat) == known.startTime {
+                    return process(from: stat, cgroups: known.cgroups)
+                }
+            } catch let error as FileReadError where error.isGone {
+                handles?.drop(pid)
+                return nil
+            } catch {
+                // Read as a new process below (its failure, if any, is reported from there).
+            }
+            handles?.drop(pid)
+        }
         if let known, known.pid == pid, !known.cgroups.isEmpty {
-            guard let stat = try readStat(directory + "/stat", pid: pid, using: reader) else { return nil }
+            guard let stat = try readStat(statPath, pid: pid, using: reader, keepingOpenIn: handles) else { return nil }
             if startTime(of: stat) == known.startTime { return process(from: stat, cgroups: known.cgroups) }
             // Another process has this PID now: read it as a new one.
+            handles?.drop(pid)
         }
         let directoryFD: Int32
         do {
@@ -86,19 +111,23 @@ public struct KernelReader: Sendable {
         }
         defer { _ = close(directoryFD) }
 
-        guard let stat = try readStat("stat", relativeTo: directoryFD, pid: pid, using: reader, path: directory + "/stat") else {
-            return nil
-        }
+        guard let stat = try readStat("stat", relativeTo: directoryFD, pid: pid, using: reader, path: statPath, keepingOpenIn: handles)
+        else { return nil }
         var cgroups: [CgroupMembership] = []
         do {
             let bytes = try reader.read("cgroup", relativeTo: directoryFD)
             cgroups = try ProcCgroupParser.parse(bytes)
         } catch let error as FileReadError {
-            if error.isGone { return nil }
+            if error.isGone {
+                handles?.drop(pid)
+                return nil
+            }
             guard case .system(let code) = error, code == EACCES || code == EPERM else {
+                handles?.drop(pid)
                 throw error.readerError(path: directory + "/cgroup", limit: Self.fileSizeLimit)
             }
         } catch let error as KernelParseError {
+            handles?.drop(pid)
             throw .malformed(path: directory + "/cgroup", error)
         } catch {
             preconditionFailure("unexpected error \(error)")
@@ -106,13 +135,26 @@ public struct KernelReader: Sendable {
         return process(from: stat, cgroups: cgroups)
     }
 
-    /// The parsed `stat` file, or nil when the process is gone.
+    /// The parsed `stat` file, or nil when the process is gone; its descriptor is kept in `handles`
+    /// when there is room.
     private func readStat(
-        _ file: String, relativeTo directoryFD: Int32 = AT_FDCWD, pid: Int32, using reader: FileReader, path: String? = nil
+        _ file: String, relativeTo directoryFD: Int32 = AT_FDCWD, pid: Int32, using reader: FileReader, path: String? = nil,
+        keepingOpenIn handles: StatHandleTable?
     ) throws(KernelReaderError) -> ProcStat? {
         let path = path ?? file
         do {
-            return try Self.parseStat(try reader.read(file, relativeTo: directoryFD), pid: pid, path: path)
+            guard handles?.hasRoom == true else {
+                return try Self.parseStat(try reader.read(file, relativeTo: directoryFD), pid: pid, path: path)
+            }
+            let (fd, bytes) = try reader.readKeepingOpen(file, relativeTo: directoryFD)
+            do {
+                let stat = try Self.parseStat(bytes, pid: pid, path: path)
+                handles?.keep(fd, for: pid)
+                return stat
+            } catch {
+                _ = close(fd)
+                throw error
+            }
         } catch let error as FileReadError {
             if error.isGone { return nil }
             throw error.readerError(path: path, limit: Self.fileSizeLimit)

@@ -18,13 +18,15 @@ extension KernelReader {
     }
 
     /// What the collector judges: the process (and its parent) and the cgroup of every container
-    /// the runtime lists as RUNNING. `previous` as for ``snapshot(targets:previous:)``.
-    public func snapshot(ofRunningContainersIn runtime: RuntimeSnapshot?, previous: KernelSnapshot?) -> KernelSnapshot {
+    /// the runtime lists as RUNNING. `previous` and `handles` as for ``snapshot(targets:previous:handles:)``.
+    public func snapshot(
+        ofRunningContainersIn runtime: RuntimeSnapshot?, previous: KernelSnapshot?, handles: ProcStatHandles? = nil
+    ) -> KernelSnapshot {
         let targets = (runtime?.containers ?? []).compactMap { container -> Target? in
             guard container.state == .running, let status = container.status else { return nil }
             return Target(pid: status.pid, cgroupsPath: status.cgroupsPath)
         }
-        return snapshot(targets: targets, previous: previous)
+        return snapshot(targets: targets, previous: previous, handles: handles)
     }
 
     /// Reads every PID in `pids` and the parent of each, and every cgroup in `cgroupPaths` in full
@@ -52,7 +54,18 @@ extension KernelReader {
     ///   the cgroup fs (a live member is what "populated" means); only its OOM counter can change, and
     ///   that is read only when `/proc/vmstat`'s `oom_kill` moved since `previous` (or had just moved
     ///   then). A process that is gone, a zombie or elsewhere leaves its cgroup in doubt: read in full.
-    public func snapshot(targets: [Target], previous: KernelSnapshot?) -> KernelSnapshot {
+    ///
+    /// `handles` keeps the targets' `stat` files open from one refresh to the next (see
+    /// ``ProcStatHandles``); the descriptors of PIDs no longer among the targets are closed.
+    public func snapshot(targets: [Target], previous: KernelSnapshot?, handles: ProcStatHandles? = nil) -> KernelSnapshot {
+        guard let handles else { return snapshot(targets: targets, previous: previous, table: nil) }
+        return handles.withTable { table in
+            defer { table.keepOnly(Set(targets.compactMap(\.pid))) }
+            return snapshot(targets: targets, previous: previous, table: table)
+        }
+    }
+
+    private func snapshot(targets: [Target], previous: KernelSnapshot?, table: StatHandleTable?) -> KernelSnapshot {
         let reader = FileReader(capacity: Self.fileSizeLimit)
         var snapshot = KernelSnapshot()
         // Read before any cgroup's counter: the kernel raises this one first.
@@ -62,10 +75,10 @@ extension KernelReader {
         snapshot.systemOOMKillsSettled = countersUnchanged
         let keepCounters = countersUnchanged && previous?.systemOOMKillsSettled == true
 
-        func read(_ pid: Int32) {
+        func read(_ pid: Int32, keepingOpenIn table: StatHandleTable?) {
             guard pid > 0, snapshot.queriedPIDs.contains(pid) == false, snapshot.readErrors[pid] == nil else { return }
             do {
-                if let process = try readProcess(pid: pid, using: reader, known: previous?.processes[pid]) {
+                if let process = try readProcess(pid: pid, using: reader, known: previous?.processes[pid], handles: table) {
                     snapshot.processes[pid] = process
                 }
                 snapshot.queriedPIDs.insert(pid)
@@ -74,7 +87,7 @@ extension KernelReader {
             }
         }
         for target in targets {
-            if let pid = target.pid { read(pid) }
+            if let pid = target.pid { read(pid, keepingOpenIn: table) }
         }
         // Whether each target's process is alive in its container's cgroup: then it answers for the
         // cgroup, and its parent tells nothing the collector uses (it names the shim of a dead process).
@@ -83,7 +96,8 @@ extension KernelReader {
             return Self.livesIn(process, cgroupsPath: path)
         }
         for (target, living) in zip(targets, living) where !living {
-            if let pid = target.pid, let parent = snapshot.processes[pid]?.ppid { read(parent) }
+            // Parents are read only in doubt, so their files are not kept open.
+            if let pid = target.pid, let parent = snapshot.processes[pid]?.ppid { read(parent, keepingOpenIn: nil) }
         }
         for (target, living) in zip(targets, living) {
             guard let path = target.cgroupsPath, snapshot.cgroups[path] == nil else { continue }

@@ -38,6 +38,7 @@ final class RefreshPipeline {
     let configuration = CollectorConfiguration()
     private var memory = CollectorMemory()
     private var lastKernel: KernelSnapshot?
+    private let statHandles = ProcStatHandles()
 
     init(runtimeEndpoint: String, kubeletURL: String, procRoot: String, cgroupRoot: String) throws {
         runtime = try RuntimeReader(endpoint: runtimeEndpoint, configuration: .init(timeout: .seconds(2)))
@@ -85,7 +86,7 @@ final class RefreshPipeline {
             phases[name] = now - threadStart
             threadStart = now
         }
-        let kernelSnapshot = kernel.snapshot(ofRunningContainersIn: runtimeReading.value, previous: lastKernel)
+        let kernelSnapshot = kernel.snapshot(ofRunningContainersIn: runtimeReading.value, previous: lastKernel, handles: statHandles)
         lastKernel = kernelSnapshot
         lap("kernel")
         let kernelReading = SourceReading(value: kernelSnapshot, durationSeconds: phases["kernel"] ?? 0)

@@ -136,6 +136,7 @@ struct SyntheticPipeline {
     let configuration = CollectorConfiguration(divergenceMinAgeSeconds: 0)
     var memory = CollectorMemory()
     var lastKernel: KernelSnapshot?
+    let statHandles = ProcStatHandles()
     /// Virtual time: each refresh is five seconds after the previous one, as with the default interval.
     var now = Double(SyntheticNode.bootTime) + 7200
 
@@ -156,7 +157,7 @@ struct SyntheticPipeline {
             phaseStart = time
         }
 
-        let kernelSnapshot = kernel.snapshot(ofRunningContainersIn: node.runtime, previous: lastKernel)
+        let kernelSnapshot = kernel.snapshot(ofRunningContainersIn: node.runtime, previous: lastKernel, handles: statHandles)
         lastKernel = kernelSnapshot
         lap(0)
         let input = CollectorInput(
