@@ -37,8 +37,17 @@ public struct SourceOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("kubelet.max-bytes"), help: "Largest /pods body accepted (e.g. 64MiB).")
     public var kubeletMaxBytes = ByteSize(bytes: 64 << 20)
 
+    // Optional rather than defaulting to $NODE_NAME's value: ArgumentParser would print that value
+    // as a second "(default: ...)" after the help's own, and --help would vary with the environment.
     @Option(name: .customLong("node.name"), help: "This node's name (default: $NODE_NAME).")
-    public var nodeName = ProcessInfo.processInfo.environment["NODE_NAME"] ?? ""
+    var nodeNameFlag: String?
+
+    /// --node.name, else $NODE_NAME (in a pod, from the downward API's spec.nodeName), else empty.
+    public var nodeName: String { nodeName(environment: ProcessInfo.processInfo.environment) }
+
+    func nodeName(environment: [String: String]) -> String {
+        nodeNameFlag ?? environment["NODE_NAME"] ?? ""
+    }
 
     @Option(name: .customLong("divergence.min-age"), help: "A divergence counts once it has lasted this long.")
     public var divergenceMinAge = PrometheusDuration(seconds: 15)

@@ -49,9 +49,10 @@ enum SelfMetrics {
         if let fds = try? FileManager.default.contentsOfDirectory(atPath: procSelf + "/fd") {
             gauge("process_open_fds", "Number of open file descriptors.", Double(fds.count))
         }
-        var limit = rlimit()
-        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
-            gauge("process_max_fds", "Maximum number of open file descriptors.", Double(limit.rlim_cur))
+        if let limits = try? String(contentsOfFile: procSelf + "/limits", encoding: .utf8),
+            let maxOpenFiles = ProcessLimits.maxOpenFiles(in: limits)
+        {
+            gauge("process_max_fds", "Maximum number of open file descriptors.", maxOpenFiles)
         }
         return families
     }

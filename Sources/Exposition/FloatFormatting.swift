@@ -1,10 +1,12 @@
-/// Formats a sample value exactly as Prometheus' Go client does (`strconv.FormatFloat(v, 'g', -1, 64)`):
-/// the shortest digits that round-trip, fixed notation for exponents -4..5, `1.5e+06` style beyond,
-/// integers without `.0`, and `NaN`, `+Inf`, `-Inf`.
+/// Formats a sample value exactly as Prometheus' Go client does (expfmt's `writeFloat`, which is
+/// `strconv.FormatFloat(v, 'g', -1, 64)` after checking for 0 first): the shortest digits that
+/// round-trip, fixed notation for exponents -4..5, `1.5e+06` style beyond, integers without `.0`,
+/// `NaN`, `+Inf`, `-Inf`, and plain `0` for negative zero too.
 public func formatSampleValue(_ value: Double) -> String {
     if value.isNaN { return "NaN" }
     if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
-    if value == 0 { return value.sign == .minus ? "-0" : "0" }
+    // -0.0 == 0 as well: a gauge computed as e.g. `-(a - a)` must not print "-0".
+    if value == 0 { return "0" }
     // Fast path: small integers are by far the most common values (counts, 0/1 gauges).
     if value == value.rounded(.towardZero), abs(value) < 1e6 { return String(Int64(value)) }
 

@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
 
-/// Runs a command to completion with posix_spawn and waitpid, its output going to a file.
+/// Runs a command to completion with posix_spawn and waitpid, its input read from a file (by
+/// default /dev/null) and its output going to a file.
 ///
 /// Foundation's `Process.waitUntilExit()` waits on a run loop, which can wait forever when called
 /// from a Swift concurrency thread; waitpid cannot.
@@ -11,13 +12,14 @@ enum BlockingCommand {
         var output: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+    static func run(_ arguments: [String], stdinPath: String = "/dev/null", environment: [String: String]? = nil) throws -> Result {
         let outputPath = NSTemporaryDirectory() + "crisync-command-\(getpid())-\(UInt32.random(in: 0..<UInt32.max)).log"
         defer { unlink(outputPath) }
         let pid: pid_t
         do {
             pid = try Spawn.start(
-                arguments, stdoutPath: outputPath, environment: environment, newProcessGroup: false, searchPath: true)
+                arguments, stdinPath: stdinPath, stdoutPath: outputPath, environment: environment, newProcessGroup: false,
+                searchPath: true)
         } catch {
             throw ScenarioError("cannot run \(arguments[0]): \(error)")
         }

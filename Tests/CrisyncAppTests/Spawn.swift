@@ -1,27 +1,28 @@
 import Foundation
 import Glibc
 
-/// Starts a program with posix_spawn: stdin from /dev/null, stdout and stderr to files (no pipe can
-/// fill up and block the child), default signal dispositions and an empty signal mask (the test
-/// runner's own signal state must not leak into children), optionally in its own process group so
-/// the whole group can be killed. Foundation's `Process.waitUntilExit()` waits on a run loop, which
-/// can wait forever when called from a Swift concurrency thread; callers here use waitpid.
+/// Starts a program with posix_spawn: stdin from /dev/null (or a file), stdout and stderr to files
+/// (no pipe can fill up and block the child), default signal dispositions and an empty signal mask
+/// (the test runner's own signal state must not leak into children), optionally in its own process
+/// group so the whole group can be killed. Foundation's `Process.waitUntilExit()` waits on a run
+/// loop, which can wait forever when called from a Swift concurrency thread; callers here use waitpid.
 enum Spawn {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
     /// - Parameters:
+    ///   - stdinPath: the file the program reads as its standard input.
     ///   - stderrPath: nil sends stderr to `stdoutPath` too.
     ///   - searchPath: look `arguments[0]` up in `PATH` (posix_spawnp).
     static func start(
-        _ arguments: [String], stdoutPath: String, stderrPath: String? = nil, environment: [String: String]? = nil,
-        newProcessGroup: Bool = true, searchPath: Bool = false
+        _ arguments: [String], stdinPath: String = "/dev/null", stdoutPath: String, stderrPath: String? = nil,
+        environment: [String: String]? = nil, newProcessGroup: Bool = true, searchPath: Bool = false
     ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         if let stderrPath {
             posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
