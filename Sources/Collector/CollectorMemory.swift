@@ -17,7 +17,8 @@ public struct CollectorMemory: Sendable, Hashable {
     var seenExits: Set<String> = []
     var terminations: [TerminationLabels: UInt64] = [:]
 
-    /// Highest OOM-kill count observed per container ID (cgroup counter, or 1 for an OOMKilled exit).
+    /// Highest OOM-kill count observed per container ID (cgroup counter, or 1 for an OOMKilled exit);
+    /// containers with none are absent.
     var oomKillsSeen: [String: UInt64] = [:]
     var oomKills: [OOMKillLabels: UInt64] = [:]
 

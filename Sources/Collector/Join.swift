@@ -3,9 +3,14 @@ import Model
 /// The three views of every container, joined on the runtime container ID (the kubelet reports it
 /// as `containerd://<id>`). Missing sources simply leave their side empty.
 struct Join {
+    /// Where a container is in the kubelet's pod list: positions, not copies (one is built for every
+    /// container on every refresh, and a pod's copy retains each of its strings).
     struct KubeletEntry {
-        var pod: KubeletPod
-        var status: KubeletContainerStatus
+        let pods: [KubeletPod]
+        let podIndex: Int
+        let statusIndex: Int
+        var pod: KubeletPod { pods[podIndex] }
+        var status: KubeletContainerStatus { pods[podIndex].containers[statusIndex] }
     }
 
     let runtime: RuntimeSnapshot?
@@ -16,7 +21,7 @@ struct Join {
     /// container on every refresh).
     let runtimeIndexByID: [String: Int]
     let kubeletByContainerID: [String: KubeletEntry]
-    let kubeletPodsByUID: [String: KubeletPod]
+    let kubeletPodUIDs: Set<String>
 
     init(runtime: RuntimeSnapshot?, kubelet: KubeletSnapshot?, kernel: KernelSnapshot?) {
         self.runtime = runtime
@@ -30,15 +35,18 @@ struct Join {
         }
         runtimeIndexByID = indexByID
         var byID: [String: KubeletEntry] = [:]
-        var pods: [String: KubeletPod] = [:]
-        for pod in kubelet?.pods ?? [] {
-            pods[pod.uid] = pod
-            for status in pod.containers {
-                if let id = status.runtimeContainerID { byID[id] = KubeletEntry(pod: pod, status: status) }
+        var uids: Set<String> = []
+        let pods = kubelet?.pods ?? []
+        for (podIndex, pod) in pods.enumerated() {
+            uids.insert(pod.uid)
+            for (statusIndex, status) in pod.containers.enumerated() {
+                if let id = status.runtimeContainerID {
+                    byID[id] = KubeletEntry(pods: pods, podIndex: podIndex, statusIndex: statusIndex)
+                }
             }
         }
         kubeletByContainerID = byID
-        kubeletPodsByUID = pods
+        kubeletPodUIDs = uids
     }
 
     func runtimeContainer(id: String) -> RuntimeContainer? {

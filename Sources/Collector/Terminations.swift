@@ -52,15 +52,16 @@ enum Terminations {
 enum OOMKills {
     static func count(containers: [RuntimeContainer], join: Join, kernel: KernelSnapshot?, memory: inout CollectorMemory) {
         let baseline = !memory.runtimeBaselineTaken
-        var present: Set<String> = []
         for container in containers {
-            present.insert(container.id)
-            var observed = memory.oomKillsSeen[container.id] ?? 0
+            // Only non-zero counts are remembered (an absent count is 0): on a healthy node the map
+            // stays empty and this loop hashes one cgroup path per container, nothing more.
+            let previous = memory.oomKillsSeen.isEmpty ? nil : memory.oomKillsSeen[container.id]
+            var observed = previous ?? 0
             if let path = container.status?.cgroupsPath, let kills = kernel?.cgroups[path]?.oomKills {
                 observed = max(observed, kills)
             }
             if container.status?.reason == "OOMKilled" { observed = max(observed, 1) }
-            let previous = memory.oomKillsSeen[container.id]
+            guard observed > 0 else { continue }
             memory.oomKillsSeen[container.id] = observed
             // Containers present at start-up are a baseline; any container seen later counts from zero.
             let before = previous ?? (baseline ? observed : 0)
@@ -70,9 +71,8 @@ enum OOMKills {
                 memory.oomKills[labels, default: 0] += observed - before
             }
         }
-        // Every present container was just recorded, so a larger map holds containers that are gone.
-        if memory.oomKillsSeen.count > present.count {
-            memory.oomKillsSeen = memory.oomKillsSeen.filter { present.contains($0.key) }
+        if !memory.oomKillsSeen.isEmpty {
+            memory.oomKillsSeen = memory.oomKillsSeen.filter { join.runtimeIndexByID[$0.key] != nil }
         }
     }
 }
