@@ -83,7 +83,13 @@ struct JSONScanner {
         var index = start
         var hasEscapes = false
         while true {
-            // The common case, plain ASCII, in a tight loop.
+            // The common case, plain ASCII: eight bytes at a time (most of the body is strings),
+            // then byte by byte up to the byte that ends the run.
+            while index + 8 <= bytes.count,
+                !anyByteEndsPlainRun(UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
+            }
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == .quote || byte == .backslash || byte < 0x20 || byte >= 0x80 { break }
@@ -457,6 +463,18 @@ private struct NestingStack {
         count -= 1
         if count > 0, count % 64 == 0 { bits = spilled.removeLast() }
     }
+}
+
+/// Whether any of the eight bytes in `word` is a quote, a backslash, a control character or
+/// non-ASCII. The classic has-zero-byte trick: `(x - 0x01…) & ~x` sets the high bit of a zero
+/// byte of x, and subtracting 0x20 from each byte sets it below 0x20; a borrow can mark more
+/// bytes, but only next to one that matches, and the byte loop finds which.
+private func anyByteEndsPlainRun(_ word: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let quotes = word ^ (ones &* UInt64(UInt8.quote))
+    let backslashes = word ^ (ones &* UInt64(UInt8.backslash))
+    let special = (quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes | (word &- ones &* 0x20) | word
+    return special & (ones &* 0x80) != 0
 }
 
 private func isDigit(_ byte: UInt8) -> Bool {
