@@ -226,8 +226,7 @@ struct JSONScanner {
                 guard byte == .comma else {
                     throw unexpected(isArray ? "',' or ']' in an array" : "',' or '}' in an object")
                 }
-                offset += 1
-                // A trailing comma fails here (no key) or at the next value (no value).
+                try consumeComma(closedBy: isArray ? .closeBracket : .closeBrace)
                 if !isArray { try skipKey() }
                 break
             }
@@ -264,12 +263,16 @@ struct JSONScanner {
         guard byte == .comma else {
             throw unexpected(close == .closeBrace ? "',' or '}' in an object" : "',' or ']' in an array")
         }
+        try consumeComma(closedBy: close)
+        return true
+    }
+
+    /// Consumes the `,` at the offset; a member must follow: `[1,]` and `{"a":1,}` are not JSON.
+    private mutating func consumeComma(closedBy close: UInt8) throws(JSONReadError) {
         offset += 1
         skipWhitespace()
-        // A comma must be followed by a member: `[1,]` and `{"a":1,}` are not JSON.
         guard offset < bytes.count else { throw endOfInput() }
         if bytes[offset] == close { throw unexpected(close == .closeBrace ? "a key after ','" : "a value after ','") }
-        return true
     }
 
     private mutating func skipKey() throws(JSONReadError) {
