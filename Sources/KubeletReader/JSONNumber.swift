@@ -29,7 +29,7 @@ struct JSONNumber: CustomStringConvertible {
     private func integerAsWritten<T: FixedWidthInteger & SignedInteger>() -> T? {
         var magnitude: UInt64 = 0
         for byte in text where byte != .minus {
-            guard let next = Self.appending(byte - .zero, to: magnitude) else { return nil }
+            guard let next = Self.appending(byte - .digitZero, to: magnitude) else { return nil }
             magnitude = next
         }
         return Self.signed(magnitude, negative: isNegative, allowingMinimum: true)
@@ -48,7 +48,7 @@ struct JSONNumber: CustomStringConvertible {
             } else if byte | 0x20 == UInt8(ascii: "e") {
                 break
             } else {
-                digits.append(byte - .zero)
+                digits.append(byte - .digitZero)
                 if !inFraction { integerDigits += 1 }
             }
             index += 1
@@ -61,7 +61,7 @@ struct JSONNumber: CustomStringConvertible {
             let negative = text[index] == .minus
             if text[index] == .minus || text[index] == .plus { index += 1 }
             while index < text.count {
-                exponent = min(exponent * 10 + Int(text[index] - .zero), 1 << 40)
+                exponent = min(exponent * 10 + Int(text[index] - .digitZero), 1 << 40)
                 index += 1
             }
             integerDigits += negative ? -exponent : exponent

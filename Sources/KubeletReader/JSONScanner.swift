@@ -122,7 +122,7 @@ struct JSONScanner {
         var isInteger = true
         if bytes[offset] == .minus { offset += 1 }
         guard offset < bytes.count else { throw endOfInput() }
-        if bytes[offset] == .zero {
+        if bytes[offset] == .digitZero {
             offset += 1
             if offset < bytes.count, isDigit(bytes[offset]) {
                 throw JSONReadError.syntax(offset: offset, reason: "leading zero in a number")
@@ -481,7 +481,7 @@ private func anyByteEndsPlainRun(_ word: UInt64) -> Bool {
 }
 
 private func isDigit(_ byte: UInt8) -> Bool {
-    byte &- .zero < 10
+    byte &- .digitZero < 10
 }
 
 private func isWhitespace(_ byte: UInt8) -> Bool {
@@ -490,7 +490,7 @@ private func isWhitespace(_ byte: UInt8) -> Bool {
 
 func hexValue(_ byte: UInt8) -> UInt8? {
     switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - .zero
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - .digitZero
     case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
     case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
     default: nil
@@ -521,6 +521,6 @@ extension UInt8 {
     static let colon = UInt8(ascii: ":")
     static let minus = UInt8(ascii: "-")
     static let plus = UInt8(ascii: "+")
-    static let zero = UInt8(ascii: "0")
-    static let nine = UInt8(ascii: "9")
+    // Not `zero`: UInt8.zero is 0.
+    static let digitZero = UInt8(ascii: "0")
 }
