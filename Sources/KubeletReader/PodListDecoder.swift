@@ -1,8 +1,8 @@
 import Foundation
 import Model
 
-/// Why a kubelet `/pods` body could not be decoded: one line with the JSON position or the path
-/// of the offending field (e.g. `items[3].status.containerStatuses[0].restartCount`).
+/// Why a kubelet `/pods` body could not be decoded: one line with the byte offset of a syntax
+/// error, or the path of the offending field (e.g. `items[3].status.containerStatuses[0].restartCount`).
 public struct PodListDecodingError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String
 
@@ -14,130 +14,48 @@ public struct PodListDecodingError: Error, CustomStringConvertible, Sendable, Eq
 /// Turns the bytes of a kubelet `GET /pods` answer (a `v1.PodList`) into a ``Model/KubeletSnapshot``.
 ///
 /// Pure and synchronous: no I/O, no shared state, so it can be fuzzed and benchmarked alone.
+/// One pass over the bytes (``PodListFields`` over a ``JSONScanner``) that builds only the
+/// fields crisync reads: a real body is mostly spec and managedFields, read every refresh.
 public enum PodListDecoder {
     /// Decodes a PodList. Unknown fields are ignored and missing fields take Go's zero values;
-    /// a body that is not JSON, not an object, or has a field of the wrong type is an error.
+    /// a body that is not strict JSON, not an object, or has a field of the wrong type is an error.
     /// Containers come app containers first, then init containers (`isInit == true`).
     public static func decode(_ body: Data) throws(PodListDecodingError) -> KubeletSnapshot {
-        let wire: PodListWire
-        do {
-            wire = try JSONDecoder().decode(PodListWire.self, from: body)
-        } catch let error as DecodingError {
-            throw PodListDecodingError(describe(error, body: body))
-        } catch {
-            throw PodListDecodingError("not a PodList: \(error)")
-        }
-        return KubeletSnapshot(pods: (wire.items ?? []).map(pod(from:)))
+        try body.withUnsafeBytes { decode($0.assumingMemoryBound(to: UInt8.self)) }.get()
     }
 
     /// Same as ``decode(_:)-(Data)`` on raw bytes.
     public static func decode(_ body: [UInt8]) throws(PodListDecodingError) -> KubeletSnapshot {
-        try decode(Data(body))
+        try body.withUnsafeBufferPointer { decode($0) }.get()
     }
 
-    private static func pod(from wire: PodWire) -> KubeletPod {
-        let status = wire.status
-        let ready = status?.conditions?.last(where: { $0.type == "Ready" }).map { $0.status == "True" }
-        let appContainers = (status?.containerStatuses ?? []).map { container(from: $0, isInit: false) }
-        let initContainers = (status?.initContainerStatuses ?? []).map { container(from: $0, isInit: true) }
-        return KubeletPod(
-            name: wire.metadata?.name ?? "",
-            namespace: wire.metadata?.namespace ?? "",
-            uid: wire.metadata?.uid ?? "",
-            deletionTimestamp: wire.metadata?.deletionTimestamp?.date,
-            deletionGracePeriodSeconds: wire.metadata?.deletionGracePeriodSeconds?.value,
-            nodeName: wire.spec?.nodeName,
-            phase: status?.phase,
-            ready: ready,
-            containers: appContainers + initContainers)
-    }
-
-    private static func container(from wire: ContainerStatusWire, isInit: Bool) -> KubeletContainerStatus {
-        KubeletContainerStatus(
-            name: wire.name ?? "",
-            containerID: wire.containerID.flatMap { $0.isEmpty ? nil : $0 },
-            ready: wire.ready ?? false,
-            started: wire.started,
-            restartCount: wire.restartCount?.value ?? 0,
-            state: state(from: wire.state),
-            lastTerminated: wire.lastState?.terminated.map(termination(from:)),
-            isInit: isInit)
-    }
-
-    /// The kubelet sets exactly one member; if a writer sets several, the order follows
-    /// `kubectl describe` (running, waiting, terminated).
-    private static func state(from wire: ContainerStateWire?) -> KubeletContainerState {
-        if let running = wire?.running { return .running(startedAt: running.startedAt?.date) }
-        if let waiting = wire?.waiting { return .waiting(reason: waiting.reason, message: waiting.message) }
-        if let terminated = wire?.terminated { return .terminated(termination(from: terminated)) }
-        return .unknown
-    }
-
-    private static func termination(from wire: TerminatedWire) -> KubeletTermination {
-        KubeletTermination(
-            exitCode: wire.exitCode?.value ?? 0,
-            signal: wire.signal?.value,
-            reason: wire.reason,
-            message: wire.message,
-            startedAt: wire.startedAt?.date,
-            finishedAt: wire.finishedAt?.date,
-            containerID: wire.containerID.flatMap { $0.isEmpty ? nil : $0 })
-    }
-
-    private static func describe(_ error: DecodingError, body: Data) -> String {
-        switch error {
-        case .typeMismatch(let type, let context):
-            "at \(path(context)): expected \(typeName(type)): \(context.debugDescription)"
-        case .valueNotFound(let type, let context):
-            "at \(path(context)): expected \(typeName(type)), found null"
-        case .keyNotFound(let key, let context):
-            "at \(path(context)): missing key \"\(key.stringValue)\""
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                "invalid JSON (\(body.count) bytes): \(syntaxError(in: body) ?? context.debugDescription)"
-            } else {
-                "at \(path(context)): \(context.debugDescription)"
-            }
-        @unknown default:
-            "\(error)"
-        }
-    }
-
-    /// Foundation's `JSONDecoder` on Linux drops the position of a syntax error ("The given data
-    /// was not valid JSON."); `JSONSerialization` keeps it ("Invalid value around character 12.").
-    /// Only runs on the error path.
-    private static func syntaxError(in body: Data) -> String? {
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<KubeletSnapshot, PodListDecodingError> {
         do {
-            _ = try JSONSerialization.jsonObject(with: body, options: .fragmentsAllowed)
-            return nil
+            return .success(try PodListFields.snapshot(in: bytes))
         } catch {
-            return ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
+            return .failure(PodListDecodingError(describe(error, in: bytes)))
         }
     }
 
-    /// `items[3].status.containerStatuses[0].state`, the way `kubectl explain` names fields.
-    private static func path(_ context: DecodingError.Context) -> String {
-        guard !context.codingPath.isEmpty else { return "the top level" }
-        var result = ""
-        for key in context.codingPath {
-            if let index = key.intValue {
-                result += "[\(index)]"
-            } else {
-                result += result.isEmpty ? key.stringValue : ".\(key.stringValue)"
+    /// A syntax error anywhere in the body wins over a field error, as it did with `JSONDecoder`
+    /// (which parsed the whole body before decoding): a broken body is reported as broken, not
+    /// as a wrong type in whatever field happened to come first. This second pass runs only on
+    /// the error path.
+    private static func describe(_ error: JSONReadError, in bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var error = error
+        if case .value = error {
+            do {
+                try JSONScanner.validate(bytes)
+            } catch let syntaxError {
+                error = syntaxError
             }
         }
-        return result
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Bool.Type: "a boolean"
-        case is Int32.Type: "a 32-bit integer"
-        case is Int64.Type: "a 64-bit integer"
-        case is [Any].Type: "an array"
-        default:
-            if "\(type)".hasPrefix("Array") { "an array" } else { "an object" }
+        switch error {
+        case .syntax(let offset, let reason):
+            return "invalid JSON (\(bytes.count) bytes): \(reason) at byte \(offset)"
+        case .value(let path, let problem):
+            let place = path.isEmpty ? "the top level" : JSONPathComponent.describe(innermostFirst: path)
+            return "at \(place): \(problem)"
         }
     }
 }

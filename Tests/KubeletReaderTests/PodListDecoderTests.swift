@@ -131,8 +131,8 @@ struct PodListDecoderTests {
     @Test(
         "malformed bodies give an error naming the position or field",
         arguments: [
-            ("truncated.json", ["invalid JSON (6747 bytes)", "Unexpected end of file"]),
-            ("garbage.txt", ["invalid JSON (93 bytes)", "around character 0"]),
+            ("truncated.json", ["invalid JSON (6747 bytes)", "unexpected end of input at byte 6747"]),
+            ("garbage.txt", ["invalid JSON (93 bytes)", "found '<' at byte 0"]),
             ("wrong-type.json", ["items[1].status.containerStatuses[0].restartCount", "32-bit integer"]),
             ("bad-timestamp.json", ["items[0].status.containerStatuses[0].state.running.startedAt", "yesterday at noon"]),
             ("top-level-array.json", ["the top level", "an object"]),

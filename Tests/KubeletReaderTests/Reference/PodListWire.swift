@@ -1,6 +1,8 @@
 import Foundation
+import KubeletReader
 
-// The subset of `v1.PodList` that crisync reads, with the Kubernetes JSON field names.
+// The subset of `v1.PodList` that crisync reads, with the Kubernetes JSON field names, as
+// `ReferencePodListDecoder` (the decoder before `PodListFields`) decodes it with `JSONDecoder`.
 // Every field is optional here: unknown fields are skipped by the decoder, and a missing field
 // takes the value Go's `encoding/json` would give it (empty, 0, false), as a Kubernetes client
 // would see it. A field of the wrong type or an unparsable timestamp is an error.

@@ -1,0 +1,1 @@
+../../../Sources/KubeletReader/JSONNumber.swift

@@ -1,1 +1,0 @@
-../../../Sources/KubeletReader/PodListWire.swift
