@@ -244,23 +244,10 @@ struct PodListDecoderTests {
         return (try JSONSerialization.data(withJSONObject: wrapper), list.count)
     }
 
-    @Test("decoding a 200-pod PodList is fast")
-    func decodingSpeed() throws {
+    /// A real-sized list decodes whole (its speed is measured by `make bench`, not here).
+    @Test func aRealSizedPodListDecodesWhole() throws {
         let (body, count) = try Self.largePodList()
-        let clock = ContinuousClock()
-        var snapshot = try PodListDecoder.decode(body)  // warm-up
-        var best = Duration.seconds(1000)
-        for _ in 0..<5 {
-            let elapsed = try clock.measure { snapshot = try PodListDecoder.decode(body) }
-            best = min(best, elapsed)
-        }
+        let snapshot = try PodListDecoder.decode(body)
         #expect(snapshot.pods.count == count)
-        let megabytes = Double(body.count) / 1_048_576
-        let milliseconds = Double(best.components.attoseconds) / 1e15 + Double(best.components.seconds) * 1000
-        print(
-            "PodList decode: \(count) pods, \(body.count) bytes: best \(milliseconds) ms, "
-                + "\(milliseconds / megabytes) ms/MiB")
-        // A generous bound for a debug build on a shared 2-core machine; the figure above is the measurement.
-        #expect(best < .seconds(2))
     }
 }

@@ -1,3 +1,4 @@
+import GRPCCore
 import RuntimeReader
 import Testing
 
@@ -28,5 +29,12 @@ struct RuntimeReaderErrorTests {
     @Test func onlyUnimplementedIsUnimplemented() {
         #expect(RuntimeReaderError.unimplemented(endpoint: "e", method: "m").isUnimplemented)
         #expect(!RuntimeReaderError.socketMissing(endpoint: "e", method: "m").isUnimplemented)
+    }
+
+    /// `isNotFound` matches the name CRIClient writes for gRPC's NOT_FOUND (spelled out there).
+    @Test func notFoundIsGRPCsNotFound() {
+        let code = "\(RPCError.Code.notFound)"
+        #expect(RuntimeReaderError.rpcFailed(endpoint: "e", method: "ContainerStatus", code: code, message: "").isNotFound)
+        #expect(!RuntimeReaderError.rpcFailed(endpoint: "e", method: "ContainerStatus", code: "\(RPCError.Code.unavailable)", message: "").isNotFound)
     }
 }
