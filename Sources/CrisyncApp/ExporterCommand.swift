@@ -24,6 +24,7 @@ struct ExporterCommand: AsyncParsableCommand {
     func run() async throws {
         // Before listening: a SIGTERM during start-up (a pod deleted at once) must stop us cleanly.
         let termination = TerminationSignal.install()
+        MallocArenas.limit(to: 2)
         log.bootstrap()
         let logger = Logger(label: "crisync")
         let server: HTTPServer
