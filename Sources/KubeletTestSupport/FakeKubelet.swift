@@ -89,12 +89,21 @@ public final class FakeKubelet: Sendable {
 
     /// Serves these pods, encoded as the kubelet would (``KubeletPodListEncoder``).
     public func setPods(_ pods: [KubeletPod]) {
+        state.rotate([])
         state.update { $0.podListBody = KubeletPodListEncoder.encode(pods) }
     }
 
     /// Serves these exact bytes as the `/pods` body.
     public func setPodListBody(_ body: [UInt8]) {
+        state.rotate([])
         state.update { $0.podListBody = body }
+    }
+
+    /// Serves these bodies in turn, one per request. The real kubelet lists its pods from a Go map
+    /// (`podManager.GetPods`), so the order of `items` changes from one request to the next: the
+    /// same pods in several orders stand in for that.
+    public func setPodListBodies(_ bodies: [[UInt8]]) {
+        state.rotate(bodies)
     }
 
     public func setMode(_ mode: FakeKubeletMode) {
@@ -128,6 +137,9 @@ final class FakeKubeletState: Sendable {
         var scenario = FakeKubeletScenario()
         var requests: [FakeKubeletRequest] = []
         var bytesWritten = 0
+        /// Bodies served in turn (``FakeKubelet/setPodListBodies(_:)``), and how many were served.
+        var rotation: [[UInt8]] = []
+        var served = 0
     }
 
     private let values = Mutex(Values())
@@ -143,7 +155,21 @@ final class FakeKubeletState: Sendable {
 
     func scenario() throws -> FakeKubeletScenario {
         if let source { return try source() }
-        return values.withLock { $0.scenario }
+        return values.withLock { values in
+            var scenario = values.scenario
+            if !values.rotation.isEmpty {
+                scenario.podListBody = values.rotation[values.served % values.rotation.count]
+                values.served += 1
+            }
+            return scenario
+        }
+    }
+
+    func rotate(_ bodies: [[UInt8]]) {
+        values.withLock {
+            $0.rotation = bodies
+            $0.served = 0
+        }
     }
 
     func record(_ request: FakeKubeletRequest) {

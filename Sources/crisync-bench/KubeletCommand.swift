@@ -59,8 +59,11 @@ private actor PaddedMirror {
     func refresh() async {
         do {
             let pods = KubeletMirror.pods(from: try await reader.snapshot(), nodeName: "bench-node")
+                .sorted { $0.uid < $1.uid }
             guard pods != served else { return }
-            fake.setPodListBody(try PaddedPodList.encode(pods))
+            // As the real kubelet: the same pods in another order on each request.
+            var generator = SystemRandomNumberGenerator()
+            fake.setPodListBodies(try (0..<4).map { _ in try PaddedPodList.encode(pods.shuffled(using: &generator)) })
             served = pods
         } catch {
             note("kubelet: \(error)")

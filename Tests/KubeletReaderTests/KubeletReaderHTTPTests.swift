@@ -47,6 +47,21 @@ struct KubeletReaderHTTPTests {
         }
     }
 
+    @Test("the same pods in another order on every request, as the real kubelet serves them, decode to the same pods")
+    func podsInAnotherOrderEachRequest() async throws {
+        try await withFakeKubelet { fake, reader in
+            let orders = [samplePods, samplePods.reversed()]
+            fake.setPodListBodies(orders.map(KubeletPodListEncoder.encode))
+            let first = try await reader.readPods()
+            let second = try await reader.readPods()
+            let third = try await reader.readPods()
+            #expect(first.pods == orders[0])
+            #expect(second.pods == orders[1])
+            #expect(third == first)
+            #expect(Set(second.pods.map(\.uid)) == Set(first.pods.map(\.uid)))
+        }
+    }
+
     @Test("concurrent reads share one client")
     func concurrentReads() async throws {
         try await withFakeKubelet { fake, reader in
