@@ -6,7 +6,7 @@ import Musl
 
 /// The open-file limit, raised at start from the soft to the hard limit (which needs no privilege;
 /// Go programs such as node_exporter and Prometheus do the same). crisync keeps one descriptor open
-/// per running container process (see `ProcStatHandles`), and containerd 2 starts containers with a
+/// per running container process (see `ProcessHandles`), and containerd 2 starts containers with a
 /// soft limit of 1,024.
 enum FileDescriptorLimit {
     /// The soft limit after the attempt.

@@ -20,7 +20,7 @@ final class SourceSet: Sendable {
     /// The last kernel snapshot, so unchanged processes are not asked for their cgroups again.
     private let lastKernelSnapshot = Mutex<KernelSnapshot?>(nil)
     /// The containers' `stat` files, kept open between refreshes.
-    private let statHandles = ProcStatHandles()
+    private let statHandles = ProcessHandles()
     /// Why a reader could not even be built (bad root, bad endpoint); reported on every read.
     let runtimeSetupError: String?
     let kubeletSetupError: String?

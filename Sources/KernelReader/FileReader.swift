@@ -53,20 +53,6 @@ final class FileReader {
         return try read(descriptor: fd, singleRecord: singleRecord)
     }
 
-    /// Like ``read(_:relativeTo:singleRecord:)``, and returns the open descriptor instead of closing
-    /// it: the caller owns it and may read the file again with ``read(descriptor:singleRecord:)``.
-    func readKeepingOpen(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(FileReadError)
-        -> (descriptor: Int32, bytes: UnsafeBufferPointer<UInt8>)
-    {
-        let fd = try Self.open(path, relativeTo: directory, flags: O_RDONLY | O_CLOEXEC)
-        do {
-            return (fd, try read(descriptor: fd))
-        } catch {
-            _ = close(fd)
-            throw error
-        }
-    }
-
     /// The whole file open at `fd`, read from offset 0 with `pread`: a procfs or cgroup fs file is
     /// generated afresh by every read that starts at 0, so one descriptor serves every refresh.
     func read(descriptor fd: Int32, singleRecord: Bool = true) throws(FileReadError) -> UnsafeBufferPointer<UInt8> {
@@ -105,6 +91,11 @@ final class FileReader {
             }
             return count > 0
         }
+    }
+
+    /// A descriptor open for reading, to be read with ``read(descriptor:singleRecord:)``; the caller closes it.
+    static func openFile(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(FileReadError) -> Int32 {
+        try open(path, relativeTo: directory, flags: O_RDONLY | O_CLOEXEC)
     }
 
     /// An open directory descriptor; the caller closes it.

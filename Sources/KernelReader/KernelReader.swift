@@ -73,35 +73,38 @@ public struct KernelReader: Sendable {
         try readProcess(pid: pid, using: reader, known: known, handles: nil)
     }
 
-    /// - Parameter handles: `stat` descriptors kept open between refreshes (see ``ProcStatHandles``):
-    ///   the process's is read again if there is one, and one is added when the file is opened and
-    ///   there is room. A kept descriptor whose process is gone is closed and dropped.
+    /// - Parameter handles: `statm` descriptors kept open between refreshes (see ``ProcessHandles``).
+    ///   When there is one for this PID and the previous read is `known`, the process is still that
+    ///   one (the descriptor is bound to it) and, while `statm` shows it has memory, it is alive:
+    ///   `known` is returned as it is, state and parent as last read, without reading `stat`. Once it
+    ///   has no memory (it exited: a zombie, or on its way) it is read in full; once gone (ESRCH), nil.
+    ///   A process read in full gets a descriptor if it is alive and there is room.
     func readProcess(
-        pid: Int32, using reader: FileReader, known: Model.KernelProcess?, handles: StatHandleTable?
+        pid: Int32, using reader: FileReader, known: Model.KernelProcess?, handles: ProcessHandleTable?
     ) throws(KernelReaderError) -> Model.KernelProcess? {
         guard pid > 0 else { return nil }
+        if let handles, let fd = handles.descriptors[pid] {
+            if let known, known.pid == pid {
+                switch Self.liveness(of: fd, using: reader) {
+                case .alive: return known
+                case .gone:
+                    handles.drop(pid)
+                    return nil
+                case .exited: break
+                }
+            }
+            handles.drop(pid)
+        }
         let directory = procRoot + "/" + String(pid)
         let statPath = directory + "/stat"
-        if let fd = handles?.descriptors[pid] {
-            do {
-                let stat = try Self.parseStat(try reader.read(descriptor: fd), pid: pid, path: statPath)
-                if let known, known.pid == pid, !known.cgroups.isEmpty, startTime(of: stat) == known.startTime {
-                    return process(from: stat, cgroups: known.cgroups)
-                }
-            } catch let error as FileReadError where error.isGone {
-                handles?.drop(pid)
-                return nil
-            } catch {
-                // Read as a new process below (its failure, if any, is reported from there).
-            }
-            handles?.drop(pid)
-        }
-        if let known, known.pid == pid, !known.cgroups.isEmpty {
-            guard let stat = try readStat(statPath, pid: pid, using: reader, keepingOpenIn: handles) else { return nil }
+        // Without a descriptor to keep, one `stat` read tells whether `known` is still this process.
+        if handles?.hasRoom != true, let known, known.pid == pid, !known.cgroups.isEmpty {
+            guard let stat = try readStat(statPath, pid: pid, using: reader) else { return nil }
             if startTime(of: stat) == known.startTime { return process(from: stat, cgroups: known.cgroups) }
             // Another process has this PID now: read it as a new one.
-            handles?.drop(pid)
         }
+        // One directory descriptor for every read, so they are all of one process even if the PID
+        // is reused meanwhile (the descriptor then answers ENOENT/ESRCH).
         let directoryFD: Int32
         do {
             directoryFD = try FileReader.openDirectory(directory)
@@ -111,50 +114,58 @@ public struct KernelReader: Sendable {
         }
         defer { _ = close(directoryFD) }
 
-        guard let stat = try readStat("stat", relativeTo: directoryFD, pid: pid, using: reader, path: statPath, keepingOpenIn: handles)
-        else { return nil }
-        var cgroups: [CgroupMembership] = []
-        do {
-            let bytes = try reader.read("cgroup", relativeTo: directoryFD)
-            cgroups = try ProcCgroupParser.parse(bytes)
-        } catch let error as FileReadError {
-            if error.isGone {
-                handles?.drop(pid)
-                return nil
-            }
-            guard case .system(let code) = error, code == EACCES || code == EPERM else {
-                handles?.drop(pid)
-                throw error.readerError(path: directory + "/cgroup", limit: Self.fileSizeLimit)
-            }
-        } catch let error as KernelParseError {
-            handles?.drop(pid)
-            throw .malformed(path: directory + "/cgroup", error)
-        } catch {
-            preconditionFailure("unexpected error \(error)")
+        guard let stat = try readStat("stat", relativeTo: directoryFD, pid: pid, using: reader, path: statPath) else {
+            return nil
         }
-        return process(from: stat, cgroups: cgroups)
+        var cgroups: [CgroupMembership] = []
+        if let known, known.pid == pid, !known.cgroups.isEmpty, startTime(of: stat) == known.startTime {
+            cgroups = known.cgroups
+        } else {
+            do {
+                let bytes = try reader.read("cgroup", relativeTo: directoryFD)
+                cgroups = try ProcCgroupParser.parse(bytes)
+            } catch let error as FileReadError {
+                if error.isGone { return nil }
+                guard case .system(let code) = error, code == EACCES || code == EPERM else {
+                    throw error.readerError(path: directory + "/cgroup", limit: Self.fileSizeLimit)
+                }
+            } catch let error as KernelParseError {
+                throw .malformed(path: directory + "/cgroup", error)
+            } catch {
+                preconditionFailure("unexpected error \(error)")
+            }
+        }
+        let process = process(from: stat, cgroups: cgroups)
+        if let handles, handles.hasRoom, process.state != .zombie, process.state != .dead,
+            let fd = try? FileReader.openFile("statm", relativeTo: directoryFD)
+        {
+            handles.keep(fd, for: pid)
+        }
+        return process
     }
 
-    /// The parsed `stat` file, or nil when the process is gone; its descriptor is kept in `handles`
-    /// when there is room.
+    private enum Liveness {
+        case alive, exited, gone
+    }
+
+    /// What the kept `statm` of a process says: memory (alive), none (exited: its memory is released
+    /// at exit, before it becomes a zombie), or ESRCH (reaped). A read that fails otherwise counts as
+    /// exited, so the process is read in full and the failure reported from there.
+    private static func liveness(of fd: Int32, using reader: FileReader) -> Liveness {
+        do {
+            return ProcStatmParser.hasMemory(try reader.read(descriptor: fd)) == true ? .alive : .exited
+        } catch {
+            return error.isGone ? .gone : .exited
+        }
+    }
+
+    /// The parsed `stat` file, or nil when the process is gone.
     private func readStat(
-        _ file: String, relativeTo directoryFD: Int32 = AT_FDCWD, pid: Int32, using reader: FileReader, path: String? = nil,
-        keepingOpenIn handles: StatHandleTable?
+        _ file: String, relativeTo directoryFD: Int32 = AT_FDCWD, pid: Int32, using reader: FileReader, path: String? = nil
     ) throws(KernelReaderError) -> ProcStat? {
         let path = path ?? file
         do {
-            guard handles?.hasRoom == true else {
-                return try Self.parseStat(try reader.read(file, relativeTo: directoryFD), pid: pid, path: path)
-            }
-            let (fd, bytes) = try reader.readKeepingOpen(file, relativeTo: directoryFD)
-            do {
-                let stat = try Self.parseStat(bytes, pid: pid, path: path)
-                handles?.keep(fd, for: pid)
-                return stat
-            } catch {
-                _ = close(fd)
-                throw error
-            }
+            return try Self.parseStat(try reader.read(file, relativeTo: directoryFD), pid: pid, path: path)
         } catch let error as FileReadError {
             if error.isGone { return nil }
             throw error.readerError(path: path, limit: Self.fileSizeLimit)

@@ -1,8 +1,8 @@
 import Model
 
 /// One refresh's read of the kernel: what the collector judges, read as cheaply as the previous
-/// refresh allows. In steady state that is one `stat` read per container process and one
-/// `/proc/vmstat` read; parents and cgroups are read only where they can be in doubt.
+/// refresh allows. In steady state that is one read of a kept `statm` per container process and one
+/// `/proc/vmstat` read; `stat`, parents and cgroups are read only where they can be in doubt.
 extension KernelReader {
     /// A container as the kernel reader is asked about it: its process and its cgroup, paired so the
     /// reader can tell when the process itself answers for the cgroup.
@@ -20,7 +20,7 @@ extension KernelReader {
     /// What the collector judges: the process (and its parent) and the cgroup of every container
     /// the runtime lists as RUNNING. `previous` and `handles` as for ``snapshot(targets:previous:handles:)``.
     public func snapshot(
-        ofRunningContainersIn runtime: RuntimeSnapshot?, previous: KernelSnapshot?, handles: ProcStatHandles? = nil
+        ofRunningContainersIn runtime: RuntimeSnapshot?, previous: KernelSnapshot?, handles: ProcessHandles? = nil
     ) -> KernelSnapshot {
         let targets = (runtime?.containers ?? []).compactMap { container -> Target? in
             guard container.state == .running, let status = container.status else { return nil }
@@ -55,9 +55,10 @@ extension KernelReader {
     ///   that is read only when `/proc/vmstat`'s `oom_kill` moved since `previous` (or had just moved
     ///   then). A process that is gone, a zombie or elsewhere leaves its cgroup in doubt: read in full.
     ///
-    /// `handles` keeps the targets' `stat` files open from one refresh to the next (see
-    /// ``ProcStatHandles``); the descriptors of PIDs no longer among the targets are closed.
-    public func snapshot(targets: [Target], previous: KernelSnapshot?, handles: ProcStatHandles? = nil) -> KernelSnapshot {
+    /// `handles` keeps the targets' `statm` files open from one refresh to the next (see
+    /// ``ProcessHandles``): a process they show alive keeps its previous reading. The descriptors of
+    /// PIDs no longer among the targets are closed.
+    public func snapshot(targets: [Target], previous: KernelSnapshot?, handles: ProcessHandles? = nil) -> KernelSnapshot {
         guard let handles else { return snapshot(targets: targets, previous: previous, table: nil) }
         return handles.withTable { table in
             defer { table.keepOnly(Set(targets.compactMap(\.pid))) }
@@ -65,7 +66,7 @@ extension KernelReader {
         }
     }
 
-    private func snapshot(targets: [Target], previous: KernelSnapshot?, table: StatHandleTable?) -> KernelSnapshot {
+    private func snapshot(targets: [Target], previous: KernelSnapshot?, table: ProcessHandleTable?) -> KernelSnapshot {
         let reader = FileReader(capacity: Self.fileSizeLimit)
         var snapshot = KernelSnapshot()
         // Read before any cgroup's counter: the kernel raises this one first.
@@ -75,7 +76,7 @@ extension KernelReader {
         snapshot.systemOOMKillsSettled = countersUnchanged
         let keepCounters = countersUnchanged && previous?.systemOOMKillsSettled == true
 
-        func read(_ pid: Int32, keepingOpenIn table: StatHandleTable?) {
+        func read(_ pid: Int32, keepingOpenIn table: ProcessHandleTable?) {
             guard pid > 0, snapshot.queriedPIDs.contains(pid) == false, snapshot.readErrors[pid] == nil else { return }
             do {
                 if let process = try readProcess(pid: pid, using: reader, known: previous?.processes[pid], handles: table) {

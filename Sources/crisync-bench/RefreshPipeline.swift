@@ -38,7 +38,7 @@ final class RefreshPipeline {
     let configuration = CollectorConfiguration()
     private var memory = CollectorMemory()
     private var lastKernel: KernelSnapshot?
-    private let statHandles = ProcStatHandles()
+    private let statHandles = ProcessHandles()
 
     init(runtimeEndpoint: String, kubeletURL: String, procRoot: String, cgroupRoot: String) throws {
         runtime = try RuntimeReader(endpoint: runtimeEndpoint, configuration: .init(timeout: .seconds(2)))

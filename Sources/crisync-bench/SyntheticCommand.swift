@@ -136,7 +136,7 @@ struct SyntheticPipeline {
     let configuration = CollectorConfiguration(divergenceMinAgeSeconds: 0)
     var memory = CollectorMemory()
     var lastKernel: KernelSnapshot?
-    let statHandles = ProcStatHandles()
+    let statHandles = ProcessHandles()
     /// Virtual time: each refresh is five seconds after the previous one, as with the default interval.
     var now = Double(SyntheticNode.bootTime) + 7200
 

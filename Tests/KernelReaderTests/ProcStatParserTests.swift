@@ -167,3 +167,20 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("ProcStatmParser")
+struct ProcStatmParserTests {
+    @Test(arguments: [
+        ("1096 206 182 5 0 102 0\n", true as Bool?),
+        ("0 0 0 0 0 0 0\n", false),
+        ("000 0 0 0 0 0 0\n", false),
+        ("7", true),
+        ("", nil),
+        ("x 0 0", nil),
+        ("-1 0 0", nil),
+        ("12a 0", nil),
+    ])
+    func sizeTellsWhetherTheProcessHasMemory(text: String, expected: Bool?) {
+        #expect(ProcStatmParser.hasMemory(Array(text.utf8)) == expected)
+    }
+}

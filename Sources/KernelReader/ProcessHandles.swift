@@ -5,20 +5,25 @@ import Musl
 #endif
 import Synchronization
 
-/// `/proc/<pid>/stat` of the containers' processes, kept open from one refresh to the next.
+/// `/proc/<pid>/statm` of the containers' processes, kept open from one refresh to the next, to
+/// tell cheaply that a process lives on.
 ///
 /// Reading an open procfs file again (`pread` at offset 0, which makes the kernel generate it afresh)
 /// is one system call, where opening it is three (open, read, close) plus the path walk through
-/// `/proc/<pid>`: most of what a steady refresh costs. The descriptor also stays bound to the process
-/// it was opened for: once that process is reaped it answers ESRCH, even if its PID went to another
-/// process, so a recycled PID can never be read in its place.
+/// `/proc/<pid>`; and `statm` costs the kernel a fraction of `stat` (which sums the CPU times of
+/// every thread under a lock). Together they were most of what a steady refresh cost. The
+/// descriptor also stays bound to the process it was opened for: once that process is reaped it
+/// answers ESRCH, even if its PID went to another process, so a recycled PID is never mistaken for
+/// it. While `statm` shows memory the process is the one read before, alive, and its last reading
+/// stands (state and parent included: the collector judges a live process by nothing else); an
+/// exited process has no memory and is read in full again (see `KernelReader.readProcess`).
 ///
 /// It costs one descriptor per running container (`process_open_fds` grows with the node); at most
-/// `capacity` are kept, and processes beyond that are read by opening the file each time.
-public final class ProcStatHandles: Sendable {
+/// `capacity` are kept, and processes beyond that are read in full each time.
+public final class ProcessHandles: Sendable {
     /// Descriptors kept at most.
     public let capacity: Int
-    /// PID → open descriptor of its `stat`.
+    /// PID → open descriptor of its `statm`.
     private let descriptors = Mutex<[Int32: Int32]>([:])
 
     /// - Parameter capacity: by default half of what `RLIMIT_NOFILE` leaves once 256 descriptors are
@@ -37,10 +42,10 @@ public final class ProcStatHandles: Sendable {
     public var count: Int { descriptors.withLock { $0.count } }
 
     /// Runs `body` with the descriptors as a table it may change; one refresh at a time holds them.
-    func withTable<T>(_ body: (StatHandleTable) -> T) -> T {
+    func withTable<T>(_ body: (ProcessHandleTable) -> T) -> T {
         descriptors.withLock { descriptors in
             // The table takes the dictionary over (no copy) and gives it back when done.
-            let table = StatHandleTable(descriptors: descriptors, capacity: capacity)
+            let table = ProcessHandleTable(descriptors: descriptors, capacity: capacity)
             descriptors = [:]
             defer { descriptors = table.descriptors }
             return body(table)
@@ -55,9 +60,9 @@ public final class ProcStatHandles: Sendable {
     }
 }
 
-/// The open descriptors as one refresh uses them (inside ``ProcStatHandles/withTable(_:)``).
-final class StatHandleTable {
-    /// PID → open descriptor of its `stat`.
+/// The open descriptors as one refresh uses them (inside ``ProcessHandles/withTable(_:)``).
+final class ProcessHandleTable {
+    /// PID → open descriptor of its `statm`.
     private(set) var descriptors: [Int32: Int32]
     let capacity: Int
 
