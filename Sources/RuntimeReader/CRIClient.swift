@@ -102,18 +102,32 @@ public final class CRIClient: Sendable {
         return response.status.conditions.map(RuntimeCondition.init(cri:))
     }
 
+    /// Decoded through `SandboxListing` (see `api.proto`): only the fields crisync reads.
     public func listPodSandboxes() async throws(RuntimeReaderError) -> [RuntimeSandbox] {
-        let response = try await unary(.listPodSandbox) { runtime, options in
-            try await runtime.listPodSandbox(Runtime_V1_ListPodSandboxRequest(), options: options)
+        let grpcClient = self.grpcClient
+        let response = try await unary(.listPodSandbox) { _, options in
+            try await grpcClient.unary(
+                request: ClientRequest(message: Runtime_V1_ListPodSandboxRequest()),
+                descriptor: Runtime_V1_RuntimeService.Method.ListPodSandbox.descriptor,
+                serializer: ProtobufSerializer<Runtime_V1_ListPodSandboxRequest>(),
+                deserializer: ListingDeserializer<Runtime_V1_SandboxListing>(), options: options
+            ) { try $0.message }
         }
-        return response.items.map(RuntimeSandbox.init(cri:))
+        return response.items.map(RuntimeSandbox.init(listed:))
     }
 
+    /// Decoded through `ContainerListing` (see `api.proto`): only the fields crisync reads.
     public func listContainers() async throws(RuntimeReaderError) -> [RuntimeContainer] {
-        let response = try await unary(.listContainers) { runtime, options in
-            try await runtime.listContainers(Runtime_V1_ListContainersRequest(), options: options)
+        let grpcClient = self.grpcClient
+        let response = try await unary(.listContainers) { _, options in
+            try await grpcClient.unary(
+                request: ClientRequest(message: Runtime_V1_ListContainersRequest()),
+                descriptor: Runtime_V1_RuntimeService.Method.ListContainers.descriptor,
+                serializer: ProtobufSerializer<Runtime_V1_ListContainersRequest>(),
+                deserializer: ListingDeserializer<Runtime_V1_ContainerListing>(), options: options
+            ) { try $0.message }
         }
-        return response.containers.map(RuntimeContainer.init(cri:))
+        return response.containers.map(RuntimeContainer.init(listed:))
     }
 
     /// `ContainerStatus(verbose: true)` with containerd's info JSON parsed (pid, sandbox, cgroups path).

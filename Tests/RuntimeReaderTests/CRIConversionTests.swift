@@ -8,6 +8,59 @@ import Testing
 struct CRIConversionTests {
     static let endpoint = "unix:///tmp/crisync-lab/run/containerd.sock"
 
+    /// The container as a runtime sends it (the full upstream message in a ListContainers answer),
+    /// decoded the way the reader decodes a listing.
+    static func listed(_ container: Runtime_V1_Container) throws -> RuntimeContainer {
+        var response = Runtime_V1_ListContainersResponse()
+        response.containers = [container]
+        let bytes: [UInt8] = try response.serializedBytes()
+        let listing = try ListingDeserializer<Runtime_V1_ContainerListing>().deserialize(bytes)
+        try #require(listing.containers.count == 1)
+        #expect(listing.unknownFields.data.isEmpty && listing.containers[0].unknownFields.data.isEmpty, "skipped, not kept")
+        return RuntimeContainer(listed: listing.containers[0])
+    }
+
+    static func listed(_ sandbox: Runtime_V1_PodSandbox) throws -> RuntimeSandbox {
+        var response = Runtime_V1_ListPodSandboxResponse()
+        response.items = [sandbox]
+        let bytes: [UInt8] = try response.serializedBytes()
+        let listing = try ListingDeserializer<Runtime_V1_SandboxListing>().deserialize(bytes)
+        try #require(listing.items.count == 1)
+        return RuntimeSandbox(listed: listing.items[0])
+    }
+
+    /// What the listing view leaves out (annotations, image) is read past; a label given twice
+    /// keeps its last value, as a map decoder does.
+    @Test func listingSkipsWhatCrisyncDoesNotRead() throws {
+        var container = Runtime_V1_Container()
+        container.id = "c9"
+        container.podSandboxID = "s9"
+        container.metadata.name = "app"
+        container.image.image = "registry.example/app:1.2"
+        container.imageRef = "sha256:" + String(repeating: "ab", count: 32)
+        container.state = .containerRunning
+        container.createdAt = 1_790_000_000_000_000_000
+        container.labels = ["io.kubernetes.pod.name": "web-0", "io.kubernetes.container.name": "app", "team": "x"]
+        container.annotations = ["io.kubernetes.container.hash": "5d8c3a1f", "io.kubernetes.container.restartCount": "0"]
+        #expect(try Self.listed(container) == RuntimeContainer(
+            id: "c9", sandboxID: "s9", name: "app", attempt: 0, state: .running, createdAtNanos: 1_790_000_000_000_000_000,
+            labels: KubernetesLabels(podName: "web-0", containerName: "app")))
+
+        // Two entries for one key on the wire (a map is a repeated entry message).
+        var first = Runtime_V1_ListedLabel()
+        first.key = KubernetesLabels.namespaceKey
+        first.value = "old"
+        var second = first
+        second.value = "new"
+        var listed = Runtime_V1_ListedContainer()
+        listed.labels = [first, second]
+        var listing = Runtime_V1_ContainerListing()
+        listing.containers = [listed]
+        let asMap = try Runtime_V1_ListContainersResponse(serializedBytes: try listing.serializedBytes() as [UInt8])
+        #expect(asMap.containers[0].labels[KubernetesLabels.namespaceKey] == "new")
+        #expect(KubernetesLabels(listed: [first, second]).namespace == "new")
+    }
+
     /// A real ContainerStatus(verbose) answer, as protobuf text, parsed the way the reader does.
     /// It has fields this subset leaves out (mounts, resources, ...): skipped, as on the wire.
     func status(_ file: String) throws -> RuntimeContainerStatus {
@@ -65,7 +118,7 @@ struct CRIConversionTests {
         #expect(RuntimeSandboxState(cri: cri) == model)
     }
 
-    @Test func kubeletLabelsBecomeKubernetesIdentity() {
+    @Test func kubeletLabelsBecomeKubernetesIdentity() throws {
         var container = Runtime_V1_Container()
         container.id = "c1"
         container.podSandboxID = "s1"
@@ -77,22 +130,22 @@ struct CRIConversionTests {
             "io.kubernetes.pod.name": "web-0", "io.kubernetes.pod.namespace": "shop",
             "io.kubernetes.pod.uid": "9f1c", "io.kubernetes.container.name": "app", "team": "x",
         ]
-        #expect(RuntimeContainer(cri: container) == RuntimeContainer(
+        #expect(try Self.listed(container) == RuntimeContainer(
             id: "c1", sandboxID: "s1", name: "app", attempt: 3, state: .running, createdAtNanos: 42,
             labels: KubernetesLabels(namespace: "shop", podName: "web-0", podUID: "9f1c", containerName: "app")))
     }
 
-    @Test func containersWithoutKubeletLabelsAreStillReported() {
+    @Test func containersWithoutKubeletLabelsAreStillReported() throws {
         var container = Runtime_V1_Container()
         container.id = "c2"
         container.metadata.name = "ctr-run"
         container.state = .containerExited
-        let converted = RuntimeContainer(cri: container)
+        let converted = try Self.listed(container)
         #expect(converted.id == "c2" && converted.name == "ctr-run" && converted.state == .exited)
         #expect(converted.labels == KubernetesLabels())
     }
 
-    @Test func sandbox() {
+    @Test func sandbox() throws {
         var sandbox = Runtime_V1_PodSandbox()
         sandbox.id = "s1"
         sandbox.metadata.name = "web-0"
@@ -102,7 +155,7 @@ struct CRIConversionTests {
         sandbox.state = .sandboxNotready
         sandbox.createdAt = 7
         sandbox.labels = ["io.kubernetes.pod.name": "web-0", "io.kubernetes.pod.namespace": "shop", "io.kubernetes.pod.uid": "9f1c"]
-        #expect(RuntimeSandbox(cri: sandbox) == RuntimeSandbox(
+        #expect(try Self.listed(sandbox) == RuntimeSandbox(
             id: "s1", name: "web-0", namespace: "shop", uid: "9f1c", attempt: 1, state: .notReady, createdAtNanos: 7,
             labels: KubernetesLabels(namespace: "shop", podName: "web-0", podUID: "9f1c")))
     }
