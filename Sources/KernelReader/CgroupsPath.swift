@@ -38,6 +38,8 @@ public enum CgroupsPath {
         guard let containerPath = resolve(cgroupsPath) else { return nil }
         var containerComponents: [Substring]?
         for membership in process.cgroups {
+            // The usual answer, found first: a container's process sits exactly in its cgroup.
+            if membership.path == containerPath { return true }
             if let matches = plainPathMatches(membership.path, containerPath: containerPath) {
                 if matches { return true }
                 continue
