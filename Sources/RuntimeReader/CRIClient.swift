@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import Model
+import SwiftProtobuf
 import Synchronization
 
 /// A CRI `RuntimeService` client over the runtime's unix socket.
@@ -102,32 +103,32 @@ public final class CRIClient: Sendable {
         return response.status.conditions.map(RuntimeCondition.init(cri:))
     }
 
-    /// Decoded through `SandboxListing` (see `api.proto`): only the fields crisync reads.
     public func listPodSandboxes() async throws(RuntimeReaderError) -> [RuntimeSandbox] {
-        let grpcClient = self.grpcClient
-        let response = try await unary(.listPodSandbox) { _, options in
-            try await grpcClient.unary(
-                request: ClientRequest(message: Runtime_V1_ListPodSandboxRequest()),
-                descriptor: Runtime_V1_RuntimeService.Method.ListPodSandbox.descriptor,
-                serializer: ProtobufSerializer<Runtime_V1_ListPodSandboxRequest>(),
-                deserializer: ListingDeserializer<Runtime_V1_SandboxListing>(), options: options
-            ) { try $0.message }
-        }
-        return response.items.map(RuntimeSandbox.init(listed:))
+        let listing = try await listing(
+            .listPodSandbox, Runtime_V1_ListPodSandboxRequest(), Runtime_V1_RuntimeService.Method.ListPodSandbox.descriptor,
+            as: Runtime_V1_SandboxListing.self)
+        return listing.items.map(RuntimeSandbox.init(listed:))
     }
 
-    /// Decoded through `ContainerListing` (see `api.proto`): only the fields crisync reads.
     public func listContainers() async throws(RuntimeReaderError) -> [RuntimeContainer] {
+        let listing = try await listing(
+            .listContainers, Runtime_V1_ListContainersRequest(), Runtime_V1_RuntimeService.Method.ListContainers.descriptor,
+            as: Runtime_V1_ContainerListing.self)
+        return listing.containers.map(RuntimeContainer.init(listed:))
+    }
+
+    /// A listing decoded through its lean view (`ContainerListing`, `SandboxListing` in `api.proto`):
+    /// only the fields crisync reads.
+    private func listing<Request: SwiftProtobuf.Message, View: SwiftProtobuf.Message>(
+        _ method: CRIMethod, _ request: Request, _ descriptor: MethodDescriptor, as view: View.Type
+    ) async throws(RuntimeReaderError) -> View {
         let grpcClient = self.grpcClient
-        let response = try await unary(.listContainers) { _, options in
+        return try await unary(method) { _, options in
             try await grpcClient.unary(
-                request: ClientRequest(message: Runtime_V1_ListContainersRequest()),
-                descriptor: Runtime_V1_RuntimeService.Method.ListContainers.descriptor,
-                serializer: ProtobufSerializer<Runtime_V1_ListContainersRequest>(),
-                deserializer: ListingDeserializer<Runtime_V1_ContainerListing>(), options: options
+                request: ClientRequest(message: request), descriptor: descriptor, serializer: ProtobufSerializer<Request>(),
+                deserializer: ListingDeserializer<View>(), options: options
             ) { try $0.message }
         }
-        return response.containers.map(RuntimeContainer.init(listed:))
     }
 
     /// `ContainerStatus(verbose: true)` with containerd's info JSON parsed (pid, sandbox, cgroups path).

@@ -66,20 +66,8 @@ struct KernelReaderLiveProcTests {
         ZombieCase(name: "child that exits 0", startChild: "sleep 0 &", waitStatus: 0),
     ])
     func realZombieUnderAStoppedParent(_ testCase: ZombieCase) throws {
-        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("zombie-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: pidFile) }
-        // The shell starts the child, then execs into sleep, which never reaps it: a zombie until
-        // the parent dies.
-        let parent = try ChildProcess(["/bin/sh", "-c", "\(testCase.startChild)\necho $! > \(pidFile)\nexec sleep 30"])
+        let (parent, zombiePID) = try ChildProcess.parentThatNeverReaps(startingChild: testCase.startChild, parentSeconds: 30)
         defer { parent.kill() }
-        var written: Int32?
-        #expect(waitUntil(seconds: 5) {
-            // The file is complete once it ends in a newline.
-            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), text.hasSuffix("\n") else { return false }
-            written = Int32(text.dropLast())
-            return true
-        })
-        let zombiePID = try #require(written)
 
         var zombie: Model.KernelProcess?
         #expect(try waitUntil(seconds: 5) {
@@ -141,6 +129,33 @@ struct KernelReaderLiveProcTests {
         #expect(snapshot.processes[getppid()] != nil)
         #expect(snapshot.queriedPIDs == [getpid(), getppid()])
     }
+}
+
+extension ChildProcess {
+    /// A shell that starts a child (`startChild` leaves its PID in `$!`), then execs into sleep, which
+    /// never reaps it: once the child exits it is a zombie until the parent is killed.
+    static func parentThatNeverReaps(startingChild startChild: String, parentSeconds: Int) throws -> (ChildProcess, Int32) {
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        let parent = try ChildProcess(["/bin/sh", "-c", "\(startChild)\necho $! > \(pidFile)\nexec sleep \(parentSeconds)"])
+        var written: Int32?
+        _ = waitUntil(seconds: 5) {
+            // The file is complete once it ends in a newline.
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), text.hasSuffix("\n") else { return false }
+            written = Int32(text.dropLast())
+            return true
+        }
+        guard let written else {
+            parent.kill()
+            throw ChildProcessError(message: "the shell did not report its child's PID within 5 s")
+        }
+        return (parent, written)
+    }
+}
+
+struct ChildProcessError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 /// A child process started with Foundation's `Process`, killed and reaped by PID when done.

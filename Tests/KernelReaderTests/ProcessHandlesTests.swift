@@ -24,19 +24,9 @@ struct ProcessHandlesTests {
     }
 
     @Test func aLiveProcessKeepsItsReadingUntilItExitsAndIsReaped() throws {
-        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("handles-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: pidFile) }
-        // The shell starts a child, then execs into sleep, which never reaps it: once killed, the
-        // child stays a zombie until its parent is killed too.
-        let parent = try ChildProcess(["/bin/sh", "-c", "sleep 60 &\necho $! > \(pidFile)\nexec sleep 60"])
+        // Once killed, the child stays a zombie until its parent is killed too.
+        let (parent, pid) = try ChildProcess.parentThatNeverReaps(startingChild: "sleep 60 &", parentSeconds: 60)
         defer { parent.kill() }
-        var written: Int32?
-        #expect(waitUntil(seconds: 5) {
-            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), text.hasSuffix("\n") else { return false }
-            written = Int32(text.dropLast())
-            return true
-        })
-        let pid = try #require(written)
         let handles = ProcessHandles(capacity: 8)
         let targets = [KernelReader.Target(pid: pid, cgroupsPath: nil)]
 
