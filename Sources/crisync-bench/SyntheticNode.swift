@@ -87,6 +87,8 @@ struct SyntheticNode {
                     procRoot + "/\(pid)/stat",
                     Self.statLine(pid: pid, command: zombie ? "app" : "app-server", state: zombie ? "Z" : "S", ppid: shimPID, startTicks: startTicks))
                 try writer.file(procRoot + "/\(pid)/cgroup", Self.procCgroup(cgroupsPath))
+                // As the kernel writes it: a zombie has released its memory.
+                try writer.file(procRoot + "/\(pid)/statm", zombie ? "0 0 0 0 0 0 0\n" : "1096 206 182 5 0 102 0\n")
                 try writer.file(cgroupRoot + "/unified\(cgroupsPath)/cgroup.events", "populated 1\nfrozen 0\n")
                 try writer.file(cgroupRoot + "/memory\(cgroupsPath)/cgroup.procs", "\(pid)\n")
                 try writer.file(cgroupRoot + "/memory\(cgroupsPath)/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n")
