@@ -30,7 +30,7 @@ extension KernelReader {
     }
 
     /// Reads every PID in `pids` and the parent of each, and every cgroup in `cgroupPaths` in full
-    /// (unpaired, no process can answer for a cgroup). See ``snapshot(targets:previous:)``.
+    /// (unpaired, no process can answer for a cgroup). See ``snapshot(targets:previous:handles:)``.
     public func snapshot(
         pids: some Sequence<Int32>, cgroupPaths: some Sequence<String>, previous: KernelSnapshot? = nil
     ) -> KernelSnapshot {
