@@ -211,13 +211,15 @@ struct crisync_mhd *crisync_mhd_start(const struct crisync_mhd_config *config) {
         flags |= MHD_USE_TLS;
     }
     struct MHD_OptionItem options[] = {
+        /* First: libmicrohttpd reports a problem with any option after it through it (and warns
+           when it is not first). */
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_message, server},
         {MHD_OPTION_LISTEN_SOCKET, config->listen_fd, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)config->connection_limit, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)config->connection_timeout_s, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)config->connection_memory_limit, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, server},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, server},
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_message, server},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)(config->thread_pool_size > 1 ? config->thread_pool_size : 0), NULL},
         /* Only read with MHD_USE_TLS: libmicrohttpd then asks for the certificate per handshake. */
         {config->tls != NULL ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, 0, crisync_tls_certificate_callback()},

@@ -20,6 +20,16 @@ private func startServer(maxRequests: Int = 40, telemetryPath: String = "/metric
 
 @Suite("HTTP server over real sockets")
 struct HTTPServerTests {
+    /// libmicrohttpd warns (through the logger) when its logger is not the first option, since a
+    /// problem with an option before it would go unreported.
+    @Test func startsWithoutALibraryWarning() throws {
+        let events = EventLog()
+        let server = try HTTPServer.start(
+            ServerConfiguration(listenAddress: ListenAddress(parsing: "127.0.0.1:0")), events: { events.record($0) })
+        defer { server.stop() }
+        #expect(events.libraryMessages.isEmpty, "\(events.libraryMessages)")
+    }
+
     @Test func servesPrometheusTextByDefault() throws {
         let server = try startServer()
         defer { server.stop() }
