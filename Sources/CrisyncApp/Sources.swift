@@ -16,11 +16,8 @@ final class SourceSet: Sendable {
     private let runtimeConfiguration: RuntimeReader.Configuration
     var runtime: RuntimeReader? { runtimeReader.withLock { $0.reader } }
     let kubelet: KubeletReader?
-    let kernel: KernelReader?
-    /// The last kernel snapshot, so unchanged processes are not asked for their cgroups again.
-    private let lastKernelSnapshot = Mutex<KernelSnapshot?>(nil)
-    /// The containers' `stat` files, kept open between refreshes.
-    private let statHandles = ProcessHandles()
+    /// Each refresh's kernel read, taken from the one before.
+    let kernel: KernelSnapshots?
     /// Why a reader could not even be built (bad root, bad endpoint); reported on every read.
     let runtimeSetupError: String?
     let kubeletSetupError: String?
@@ -56,9 +53,9 @@ final class SourceSet: Sendable {
         kubeletSetupError = kubeletError
 
         var kernelError: String?
-        var kernel: KernelReader?
+        var kernel: KernelSnapshots?
         do {
-            kernel = try KernelReader(procRoot: options.procfs, cgroupRoot: options.cgroupfs)
+            kernel = KernelSnapshots(reader: try KernelReader(procRoot: options.procfs, cgroupRoot: options.cgroupfs))
         } catch {
             kernelError = error.description
         }
@@ -106,9 +103,7 @@ final class SourceSet: Sendable {
     func readKernel(for runtime: RuntimeSnapshot?) -> SourceReading<KernelSnapshot> {
         guard let kernel else { return SourceReading(value: nil, error: kernelSetupError, durationSeconds: 0) }
         let start = ContinuousClock.now
-        let snapshot = kernel.snapshot(
-            ofRunningContainersIn: runtime, previous: lastKernelSnapshot.withLock { $0 }, handles: statHandles)
-        lastKernelSnapshot.withLock { $0 = snapshot }
+        let snapshot = kernel.next(ofRunningContainersIn: runtime)
         return SourceReading(value: snapshot, durationSeconds: elapsed(since: start))
     }
 

@@ -33,17 +33,15 @@ final class RefreshPipeline {
 
     let runtime: RuntimeReader
     let kubelet: KubeletReader
-    let kernel: KernelReader
+    let kernel: KernelSnapshots
     let server: HTTPServer
     let configuration = CollectorConfiguration()
     private var memory = CollectorMemory()
-    private var lastKernel: KernelSnapshot?
-    private let statHandles = ProcessHandles()
 
     init(runtimeEndpoint: String, kubeletURL: String, procRoot: String, cgroupRoot: String) throws {
         runtime = try RuntimeReader(endpoint: runtimeEndpoint, configuration: .init(timeout: .seconds(2)))
         kubelet = try KubeletReader(configuration: KubeletReaderConfiguration(url: kubeletURL))
-        kernel = try KernelReader(procRoot: procRoot, cgroupRoot: cgroupRoot)
+        kernel = KernelSnapshots(reader: try KernelReader(procRoot: procRoot, cgroupRoot: cgroupRoot))
         server = try HTTPServer.start(ServerConfiguration(listenAddress: ListenAddress(parsing: "127.0.0.1:0")))
     }
 
@@ -86,8 +84,7 @@ final class RefreshPipeline {
             phases[name] = now - threadStart
             threadStart = now
         }
-        let kernelSnapshot = kernel.snapshot(ofRunningContainersIn: runtimeReading.value, previous: lastKernel, handles: statHandles)
-        lastKernel = kernelSnapshot
+        let kernelSnapshot = kernel.next(ofRunningContainersIn: runtimeReading.value)
         lap("kernel")
         let kernelReading = SourceReading(value: kernelSnapshot, durationSeconds: phases["kernel"] ?? 0)
         var (kubeletResult, kubeletSeconds) = await kubeletReading

@@ -132,17 +132,15 @@ struct SyntheticPipeline {
     }
 
     let node: SyntheticNode
-    let kernel: KernelReader
+    let kernel: KernelSnapshots
     let configuration = CollectorConfiguration(divergenceMinAgeSeconds: 0)
     var memory = CollectorMemory()
-    var lastKernel: KernelSnapshot?
-    let statHandles = ProcessHandles()
     /// Virtual time: each refresh is five seconds after the previous one, as with the default interval.
     var now = Double(SyntheticNode.bootTime) + 7200
 
     init(node: SyntheticNode, kernel: KernelReader) {
         self.node = node
-        self.kernel = kernel
+        self.kernel = KernelSnapshots(reader: kernel)
     }
 
     mutating func refresh() throws -> Sample {
@@ -157,8 +155,7 @@ struct SyntheticPipeline {
             phaseStart = time
         }
 
-        let kernelSnapshot = kernel.snapshot(ofRunningContainersIn: node.runtime, previous: lastKernel, handles: statHandles)
-        lastKernel = kernelSnapshot
+        let kernelSnapshot = kernel.next(ofRunningContainersIn: node.runtime)
         lap(0)
         let input = CollectorInput(
             now: now, runtime: SourceReading(value: node.runtime, durationSeconds: 0.001),

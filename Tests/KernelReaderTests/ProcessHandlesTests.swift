@@ -108,6 +108,28 @@ struct ProcessHandlesTests {
         #expect(handles.count == 1)
     }
 
+    /// `KernelSnapshots` hands each read the one before it with the open files: a live process keeps
+    /// its reading from one `next` to the following, and its reaping is seen.
+    @Test func successiveSnapshotsCarryThePreviousReadingAndTheHandles() throws {
+        let child = try ChildProcess(["/bin/sleep", "30"])
+        defer { child.kill() }
+        let runtime = RuntimeSnapshot(containers: [
+            RuntimeContainer(
+                id: "c1", sandboxID: "s1", name: "app", state: .running,
+                status: RuntimeContainerStatus(state: .running, pid: child.pid))
+        ])
+        let snapshots = KernelSnapshots(reader: reader, handles: ProcessHandles(capacity: 8))
+        let first = snapshots.next(ofRunningContainersIn: runtime)
+        #expect(first.processes[child.pid]?.state == .sleeping)
+        #expect(Self.openStatmFiles(of: child.pid) == 1)
+        #expect(kill(child.pid, SIGSTOP) == 0)
+        #expect(snapshots.next(ofRunningContainersIn: runtime).processes[child.pid] == first.processes[child.pid])
+        child.kill()
+        let gone = snapshots.next(ofRunningContainersIn: runtime)
+        #expect(gone.queriedPIDs.contains(child.pid) && gone.processes[child.pid] == nil)
+        #expect(Self.openStatmFiles(of: child.pid) == 0)
+    }
+
     @Test func theDefaultCapacityLeavesRoomUnderTheOpenFileLimit() throws {
         var limit = rlimit()
         #expect(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0)
