@@ -3,7 +3,6 @@ import Foundation
 import Model
 import NIOCore
 import NIOSSL
-import Synchronization
 
 /// Reads `GET {url}/pods` from the kubelet and decodes it into a ``Model/KubeletSnapshot``.
 ///
@@ -18,9 +17,6 @@ public final class KubeletReader: Sendable {
     private let usesTLS: Bool
     private let tokenFile: TokenFile?
     private let caFile: CAFile?
-    /// The last body and what it decoded to: a steady node's `/pods` is the same bytes refresh after
-    /// refresh, and decoding it was a sixth of crisync's CPU at 1,000 containers (BENCHMARKS.md).
-    private let lastDecoded = Mutex<(body: Data, snapshot: KubeletSnapshot)?>(nil)
 
     /// Checks the URL (the files are only read by ``readPods()``, where a failure is an error of
     /// that read, not of the exporter's start).
@@ -62,16 +58,15 @@ public final class KubeletReader: Sendable {
     /// Fetches and decodes the pods the kubelet runs. Completes (with a value or an error)
     /// within ``KubeletReaderConfiguration/timeoutSeconds`` plus scheduling slack.
     public func readPods() async throws(KubeletReaderError) -> KubeletSnapshot {
+        // Decoded every time: the real kubelet lists pods from a Go map, so the same pods come in
+        // another order on each request and an "unchanged body" shortcut (tried) almost never
+        // applied, while it kept a copy of the last body (megabytes on a large node).
         let body = try await fetchPodsBody()
-        if let cached = lastDecoded.withLock({ $0 }), cached.body == body { return cached.snapshot }
-        let snapshot: KubeletSnapshot
         do {
-            snapshot = try PodListDecoder.decode(body)
+            return try PodListDecoder.decode(body)
         } catch {
             throw .malformedJSON(url: podsURL, reason: error.description)
         }
-        lastDecoded.withLock { $0 = (body, snapshot) }
-        return snapshot
     }
 
     /// The raw `/pods` body (200 only, at most ``KubeletReaderConfiguration/maxBodyBytes``).

@@ -30,8 +30,8 @@ struct KubeletReaderHTTPTests {
         }
     }
 
-    @Test("an unchanged body gives the same pods, a changed or broken one is decoded again")
-    func unchangedBodyIsNotDecodedTwiceButChangesAreSeen() async throws {
+    @Test("an unchanged body gives the same pods, a changed or broken one is seen")
+    func unchangedBodyGivesTheSamePodsAndChangesAreSeen() async throws {
         let body = try fixture("node.json")
         try await withFakeKubelet { fake, reader in
             fake.setPodListBody([UInt8](body))
