@@ -23,6 +23,14 @@ struct ProcessHandlesTests {
         }
     }
 
+    /// A sleeper just started may still be running (exec, loading) at its first reading; tests
+    /// that check a kept reading says "sleeping" start from a settled one.
+    func asleep(_ child: ChildProcess) throws -> ChildProcess {
+        let settled = try waitUntil(seconds: 5) { try reader.process(pid: child.pid)?.state == .sleeping }
+        try #require(settled, "pid \(child.pid) did not fall asleep within 5 s")
+        return child
+    }
+
     @Test func aLiveProcessKeepsItsReadingUntilItExitsAndIsReaped() throws {
         // Once killed, the child stays a zombie until its parent is killed too.
         let (parent, pid) = try ChildProcess.parentThatNeverReaps(startingChild: "sleep 60 &", parentSeconds: 60)
@@ -92,7 +100,7 @@ struct ProcessHandlesTests {
     }
 
     @Test func beyondCapacityProcessesAreReadInFullEveryTime() throws {
-        let children = try (0..<3).map { _ in try ChildProcess(["/bin/sleep", "30"]) }
+        let children = try (0..<3).map { _ in try asleep(ChildProcess(["/bin/sleep", "30"])) }
         defer { children.forEach { $0.kill() } }
         let handles = ProcessHandles(capacity: 1)
         let targets = children.map { KernelReader.Target(pid: $0.pid, cgroupsPath: nil) }
@@ -111,7 +119,7 @@ struct ProcessHandlesTests {
     /// `KernelSnapshots` hands each read the one before it with the open files: a live process keeps
     /// its reading from one `next` to the following, and its reaping is seen.
     @Test func successiveSnapshotsCarryThePreviousReadingAndTheHandles() throws {
-        let child = try ChildProcess(["/bin/sleep", "30"])
+        let child = try asleep(ChildProcess(["/bin/sleep", "30"]))
         defer { child.kill() }
         let runtime = RuntimeSnapshot(containers: [
             RuntimeContainer(
