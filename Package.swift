@@ -49,7 +49,9 @@ let package = Package(
         .target(name: "Collector", dependencies: ["Model", "Exposition", "KernelReader"], swiftSettings: strict),
 
         // Readers: one per source.
-        .target(name: "KernelReader", dependencies: ["Model"], swiftSettings: strict),
+        // pidfd_open and epoll for KernelReader's exit watch (a variadic syscall and a packed struct).
+        .target(name: "CProcessExit"),
+        .target(name: "KernelReader", dependencies: ["Model", "CProcessExit"], swiftSettings: strict),
         .target(
             name: "RuntimeReader",
             dependencies: [

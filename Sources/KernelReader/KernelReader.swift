@@ -24,6 +24,10 @@ public struct KernelReader: Sendable {
     public let clockTicksPerSecond: Int64
     /// The cgroup hierarchies found under `cgroupRoot` at construction.
     public let cgroupLayout: CgroupLayout
+    /// Whether `procRoot` is a procfs of this process's PID namespace (its `self` names this
+    /// process), so its PIDs are ours to open as process descriptors. False for a host's procfs seen
+    /// from a container's PID namespace and for fixture trees.
+    public let procfsIsOwn: Bool
 
     /// Fails when `<procRoot>/stat` cannot be read or has no `btime`, or when `cgroupRoot` holds no
     /// cgroup hierarchy: a wrong root is reported at start, not as missing processes later.
@@ -46,6 +50,15 @@ public struct KernelReader: Sendable {
         let ticks = Int64(sysconf(Int32(_SC_CLK_TCK)))
         self.clockTicksPerSecond = ticks > 0 ? ticks : 100
         self.cgroupLayout = try CgroupLayout.detect(root: self.cgroupRoot)
+        self.procfsIsOwn = Self.namesThisProcess(self.procRoot + "/self")
+    }
+
+    private static func namesThisProcess(_ selfLink: String) -> Bool {
+        var buffer = [CChar](repeating: 0, count: 32)
+        let length = readlink(selfLink, &buffer, buffer.count - 1)
+        guard length > 0 else { return false }
+        let target = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return target == String(getpid())
     }
 
     // MARK: Processes
@@ -73,19 +86,19 @@ public struct KernelReader: Sendable {
         try readProcess(pid: pid, using: reader, known: known, handles: nil)
     }
 
-    /// - Parameter handles: `statm` descriptors kept open between refreshes (see ``ProcessHandles``).
-    ///   When there is one for this PID and the previous read is `known`, the process is still that
-    ///   one (the descriptor is bound to it) and, while `statm` shows it has memory, it is alive:
-    ///   `known` is returned as it is, state and parent as last read, without reading `stat`. Once it
-    ///   has no memory (it exited: a zombie, or on its way) it is read in full; once gone (ESRCH), nil.
+    /// - Parameter handles: descriptors kept open between refreshes (see ``ProcessHandles``). When
+    ///   there is one for this PID and the previous read is `known`, the process is still that one
+    ///   (the descriptor is bound to it) and, while the descriptor says it lives on, `known` is
+    ///   returned as it is, state and parent as last read, without reading `stat`. Once it has exited
+    ///   (a zombie, or on its way) it is read in full; once `statm` says it was reaped (ESRCH), nil.
     ///   A process read in full gets a descriptor if it is alive and there is room.
     func readProcess(
         pid: Int32, using reader: FileReader, known: Model.KernelProcess?, handles: ProcessHandleTable?
     ) throws(KernelReaderError) -> Model.KernelProcess? {
         guard pid > 0 else { return nil }
-        if let handles, let fd = handles.descriptors[pid] {
+        if let handles, let liveness = handles.liveness(of: pid, using: reader) {
             if let known, known.pid == pid {
-                switch Self.liveness(of: fd, using: reader) {
+                switch liveness {
                 case .alive: return known
                 case .gone:
                     handles.drop(pid)
@@ -103,6 +116,8 @@ public struct KernelReader: Sendable {
             if startTime(of: stat) == known.startTime { return process(from: stat, cgroups: known.cgroups) }
             // Another process has this PID now: read it as a new one.
         }
+        var handle = handles?.openBeforeReading(pid)
+        defer { if let handle { _ = close(handle) } }
         // One directory descriptor for every read, so they are all of one process even if the PID
         // is reused meanwhile (the descriptor then answers ENOENT/ESRCH).
         let directoryFD: Int32
@@ -136,27 +151,13 @@ public struct KernelReader: Sendable {
             }
         }
         let process = process(from: stat, cgroups: cgroups)
-        if let handles, handles.hasRoom, process.state != .zombie, process.state != .dead,
-            let fd = try? FileReader.openFile("statm", relativeTo: directoryFD)
+        if let handles, process.state != .zombie, process.state != .dead,
+            let fd = handle ?? handles.openAfterReading(directoryFD: directoryFD)
         {
+            handle = nil
             handles.keep(fd, for: pid)
         }
         return process
-    }
-
-    private enum Liveness {
-        case alive, exited, gone
-    }
-
-    /// What the kept `statm` of a process says: memory (alive), none (exited: its memory is released
-    /// at exit, before it becomes a zombie), or ESRCH (reaped). A read that fails otherwise counts as
-    /// exited, so the process is read in full and the failure reported from there.
-    private static func liveness(of fd: Int32, using reader: FileReader) -> Liveness {
-        do {
-            return ProcStatmParser.hasMemory(try reader.read(descriptor: fd)) == true ? .alive : .exited
-        } catch {
-            return error.isGone ? .gone : .exited
-        }
     }
 
     /// The parsed `stat` file, or nil when the process is gone.

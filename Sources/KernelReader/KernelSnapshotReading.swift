@@ -55,12 +55,12 @@ extension KernelReader {
     ///   that is read only when `/proc/vmstat`'s `oom_kill` moved since `previous` (or had just moved
     ///   then). A process that is gone, a zombie or elsewhere leaves its cgroup in doubt: read in full.
     ///
-    /// `handles` keeps the targets' `statm` files open from one refresh to the next (see
+    /// `handles` keeps a descriptor of each target's process open from one refresh to the next (see
     /// ``ProcessHandles``): a process they show alive keeps its previous reading. The descriptors of
     /// PIDs no longer among the targets are closed.
     public func snapshot(targets: [Target], previous: KernelSnapshot?, handles: ProcessHandles? = nil) -> KernelSnapshot {
         guard let handles else { return snapshot(targets: targets, previous: previous, table: nil) }
-        return handles.withTable { table in
+        return handles.withTable(procfsIsOwn: procfsIsOwn) { table in
             defer { table.keepOnly(Set(targets.compactMap(\.pid))) }
             return snapshot(targets: targets, previous: previous, table: table)
         }

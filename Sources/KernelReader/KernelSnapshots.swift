@@ -2,9 +2,9 @@ import Model
 import Synchronization
 
 /// The kernel read refresh after refresh: each snapshot taken from the one before it, with the
-/// containers' `statm` files kept open in between (see ``KernelReader/snapshot(targets:previous:handles:)``).
-/// The previous snapshot and the open files belong together (a kept file stands for the process the
-/// previous snapshot read), so they live here, side by side, for every refreshing caller.
+/// containers' process descriptors kept open in between (see ``KernelReader/snapshot(targets:previous:handles:)``).
+/// The previous snapshot and the open descriptors belong together (a kept one stands for the process
+/// the previous snapshot read), so they live here, side by side, for every refreshing caller.
 public final class KernelSnapshots: Sendable {
     public let reader: KernelReader
     private let previous = Mutex<KernelSnapshot?>(nil)
