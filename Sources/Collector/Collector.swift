@@ -23,38 +23,52 @@ public enum Collector {
             candidates[.init(containerID: ref.containerID, kind: kind)] = (ref, detail)
         }
 
+        let keepsViews = configuration.keepsContainerViews
+        var containersJoined = runtime?.containers.count ?? 0
         for container in runtime?.containers ?? [] {
-            let ref = join.ref(for: container)
+            // The identity is built only when something needs it: a healthy container needs none.
+            var knownRef: ContainerRef?
+            func ref() -> ContainerRef {
+                if let knownRef { return knownRef }
+                let ref = join.ref(for: container)
+                knownRef = ref
+                return ref
+            }
             let kubeletEntry = join.kubeletByContainerID[container.id]
-            var view = ContainerView(
-                ref: ref, runtime: container, kubelet: kubeletEntry?.status, process: nil, parent: nil,
-                cgroup: container.status?.cgroupsPath.flatMap { kernel?.cgroups[$0] }, ownership: nil, divergences: [])
+            var view: ContainerView?
+            if keepsViews {
+                view = ContainerView(
+                    ref: ref(), runtime: container, kubelet: kubeletEntry?.status, process: nil, parent: nil,
+                    cgroup: container.status?.cgroupsPath.flatMap { kernel?.cgroups[$0] }, ownership: nil, divergences: [])
+            }
             if container.state == .running {
                 let (verdict, process, parent, ownership) = ProcessVerdict.of(container, kernel: kernel, configuration: configuration)
                 verdicts[container.id] = verdict
-                view.process = process
-                view.parent = parent
-                view.ownership = ownership
+                view?.process = process
+                view?.parent = parent
+                view?.ownership = ownership
                 switch verdict {
-                case .missing(let detail): flag(.processMissing, ref, detail)
-                case .zombie(let detail): flag(.processZombie, ref, detail)
+                case .missing(let detail): flag(.processMissing, ref(), detail)
+                case .zombie(let detail): flag(.processZombie, ref(), detail)
                 case .alive, .unknown: break
                 }
                 if let status = kubeletEntry?.status {
                     if status.ready && verdict.isDead {
-                        flag(.readyButDead, ref, "kubelet reports Ready; \(detailText(verdict))")
+                        flag(.readyButDead, ref(), "kubelet reports Ready; \(detailText(verdict))")
                     }
                     if case .terminated(let termination) = status.state {
                         flag(
-                            .runtimeRunningKubeletTerminated, ref,
+                            .runtimeRunningKubeletTerminated, ref(),
                             "kubelet: terminated (\(termination.reason ?? "no reason"), exit \(termination.exitCode))")
                     }
                 }
-                if kubelet != nil, !ref.podUID.isEmpty, !join.kubeletPodUIDs.contains(ref.podUID) {
-                    flag(.runtimeOrphaned, ref, "running container of pod UID \(ref.podUID), unknown to the kubelet")
+                if kubelet != nil, let podUID = join.podUID(of: container), !podUID.isEmpty,
+                    !join.kubeletPodUIDs.contains(podUID)
+                {
+                    flag(.runtimeOrphaned, ref(), "running container of pod UID \(podUID), unknown to the kubelet")
                 }
             }
-            views.append(view)
+            if let view { views.append(view) }
         }
         if kubelet != nil {
             for sandbox in runtime?.sandboxes ?? [] where sandbox.state == .ready && !sandbox.uid.isEmpty {
@@ -67,16 +81,21 @@ public enum Collector {
         // only the views it adds (containers the runtime does not have, usually none) are sorted.
         var kubeletOnlyViews: [ContainerView] = []
         for (id, entry) in join.kubeletByContainerID {
-            let runtimeContainer = join.runtimeContainer(id: id)
-            if runtimeContainer == nil {
-                kubeletOnlyViews.append(
-                    ContainerView(
-                        ref: join.ref(for: entry, containerID: id), runtime: nil, kubelet: entry.status, process: nil,
-                        parent: nil, cgroup: nil, ownership: nil, divergences: []))
+            // An index, not a copy of the container: this runs for every container the kubelet reports.
+            let runtimeIndex = join.runtimeIndexByID[id]
+            if runtimeIndex == nil {
+                containersJoined += 1
+                if keepsViews {
+                    kubeletOnlyViews.append(
+                        ContainerView(
+                            ref: join.ref(for: entry, containerID: id), runtime: nil, kubelet: entry.status, process: nil,
+                            parent: nil, cgroup: nil, ownership: nil, divergences: []))
+                }
             }
-            guard runtime != nil, case .running = entry.status.state else { continue }
-            if let runtimeContainer {
-                if runtimeContainer.state == .exited {
+            guard let runtime, case .running = entry.status.state else { continue }
+            if let runtimeIndex {
+                if runtime.containers[runtimeIndex].state == .exited {
+                    let runtimeContainer = runtime.containers[runtimeIndex]
                     let exit = runtimeContainer.status.map { ", exit \($0.exitCode) \($0.reason)" } ?? ""
                     flag(.kubeletRunningRuntimeExited, join.ref(for: runtimeContainer), "runtime: EXITED\(exit)")
                 }
@@ -112,9 +131,11 @@ public enum Collector {
         memory.firstSeen = firstSeen
         memory.lastReported = reported
         let divergences = reported.values.sorted { ($0.ref, $0.kind) < ($1.ref, $1.kind) }
-        let kindsByContainer = Dictionary(grouping: divergences, by: \.ref.containerID).mapValues { $0.map(\.kind).sorted() }
-        for index in views.indices {
-            views[index].divergences = kindsByContainer[views[index].ref.containerID] ?? []
+        if keepsViews {
+            let kindsByContainer = Dictionary(grouping: divergences, by: \.ref.containerID).mapValues { $0.map(\.kind).sorted() }
+            for index in views.indices {
+                views[index].divergences = kindsByContainer[views[index].ref.containerID] ?? []
+            }
         }
 
         // 3. Terminations and OOM kills (runtime required; counters simply hold while it is down).
@@ -160,7 +181,7 @@ public enum Collector {
             divergences: divergences, terminations: memory.terminations, abnormallyTerminated: abnormallyTerminated,
             oomKills: memory.oomKills, terminatingPods: terminatingPods,
             overduePods: overduePods.sorted { ($0.namespace, $0.pod, $0.uid) < ($1.namespace, $1.pod, $1.uid) },
-            views: views)
+            views: views, containersJoined: containersJoined)
         return (findings, memory)
     }
 

@@ -9,9 +9,18 @@ public struct CollectorConfiguration: Sendable, Hashable {
     /// one-second resolution and start times are in clock ticks.
     public var startTimeToleranceSeconds: Double
 
-    public init(divergenceMinAgeSeconds: Double = 15, stuckAfterSeconds: Double = 60, startTimeToleranceSeconds: Double = 2) {
+    /// Whether ``Findings/views`` holds every container's three views (what `explain` shows). The
+    /// exporter shows none of them, and building one per container per refresh cost more than
+    /// judging it, so it turns them off; ``Findings/containersJoined`` counts them either way.
+    public var keepsContainerViews: Bool
+
+    public init(
+        divergenceMinAgeSeconds: Double = 15, stuckAfterSeconds: Double = 60, startTimeToleranceSeconds: Double = 2,
+        keepsContainerViews: Bool = true
+    ) {
         self.divergenceMinAgeSeconds = divergenceMinAgeSeconds
         self.stuckAfterSeconds = stuckAfterSeconds
         self.startTimeToleranceSeconds = startTimeToleranceSeconds
+        self.keepsContainerViews = keepsContainerViews
     }
 }

@@ -158,10 +158,13 @@ public struct Findings: Sendable {
     public var oomKills: [OOMKillLabels: UInt64]
     public var terminatingPods: Int
     public var overduePods: [OverduePod]
+    /// Every container's three views, runtime order first, then those only the kubelet reports;
+    /// empty unless ``CollectorConfiguration/keepsContainerViews``.
     public var views: [ContainerView]
+    /// How many containers were joined (what ``views`` would hold).
+    public var containersJoined: Int
 
-
-    public init(timestamp: Double, sources: [Source: SourceHealth], runtimeVersion: RuntimeVersion?, runtimeConditions: [RuntimeCondition], knownIssues: [KnownIssue], containerCounts: [Source: [String: Int]], divergences: [Divergence], terminations: [TerminationLabels: UInt64], abnormallyTerminated: [String: Int], oomKills: [OOMKillLabels: UInt64], terminatingPods: Int, overduePods: [OverduePod], views: [ContainerView]) {
+    public init(timestamp: Double, sources: [Source: SourceHealth], runtimeVersion: RuntimeVersion?, runtimeConditions: [RuntimeCondition], knownIssues: [KnownIssue], containerCounts: [Source: [String: Int]], divergences: [Divergence], terminations: [TerminationLabels: UInt64], abnormallyTerminated: [String: Int], oomKills: [OOMKillLabels: UInt64], terminatingPods: Int, overduePods: [OverduePod], views: [ContainerView], containersJoined: Int) {
         self.timestamp = timestamp
         self.sources = sources
         self.runtimeVersion = runtimeVersion
@@ -175,7 +178,9 @@ public struct Findings: Sendable {
         self.terminatingPods = terminatingPods
         self.overduePods = overduePods
         self.views = views
+        self.containersJoined = containersJoined
     }
+
     public func divergentCount(_ kind: DivergenceKind) -> Int {
         divergences.lazy.filter { $0.kind == kind }.count
     }

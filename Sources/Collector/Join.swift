@@ -27,20 +27,27 @@ struct Join {
         self.runtime = runtime
         self.kubelet = kubelet
         self.kernel = kernel
-        sandboxesByID = Dictionary((runtime?.sandboxes ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var sandboxes: [String: RuntimeSandbox] = [:]
+        sandboxes.reserveCapacity(runtime?.sandboxes.count ?? 0)
+        for sandbox in runtime?.sandboxes ?? [] where sandboxes[sandbox.id] == nil { sandboxes[sandbox.id] = sandbox }
+        sandboxesByID = sandboxes
+        // Indices, not `enumerated()`: that hands out a copy of every container.
+        let containers = runtime?.containers ?? []
         var indexByID: [String: Int] = [:]
-        indexByID.reserveCapacity(runtime?.containers.count ?? 0)
-        for (index, container) in (runtime?.containers ?? []).enumerated() where indexByID[container.id] == nil {
-            indexByID[container.id] = index
+        indexByID.reserveCapacity(containers.count)
+        for index in containers.indices where indexByID[containers[index].id] == nil {
+            indexByID[containers[index].id] = index
         }
         runtimeIndexByID = indexByID
-        var byID: [String: KubeletEntry] = [:]
-        var uids: Set<String> = []
         let pods = kubelet?.pods ?? []
-        for (podIndex, pod) in pods.enumerated() {
-            uids.insert(pod.uid)
-            for (statusIndex, status) in pod.containers.enumerated() {
-                if let id = status.runtimeContainerID {
+        var byID: [String: KubeletEntry] = [:]
+        byID.reserveCapacity(pods.reduce(0) { $0 + $1.containers.count })
+        var uids: Set<String> = []
+        uids.reserveCapacity(pods.count)
+        for podIndex in pods.indices {
+            uids.insert(pods[podIndex].uid)
+            for statusIndex in pods[podIndex].containers.indices {
+                if let id = pods[podIndex].containers[statusIndex].runtimeContainerID {
                     byID[id] = KubeletEntry(pods: pods, podIndex: podIndex, statusIndex: statusIndex)
                 }
             }
@@ -64,6 +71,11 @@ struct Join {
             podUID: container.labels.podUID ?? sandbox?.uid ?? kubeletPod?.uid ?? "",
             container: container.labels.containerName ?? container.name,
             containerID: container.id)
+    }
+
+    /// The pod UID of ``ref(for:)``, without building the rest.
+    func podUID(of container: RuntimeContainer) -> String? {
+        container.labels.podUID ?? sandboxesByID[container.sandboxID]?.uid ?? kubeletByContainerID[container.id]?.pod.uid
     }
 
     func ref(for sandbox: RuntimeSandbox) -> ContainerRef {

@@ -74,7 +74,8 @@ struct ExporterCommand: AsyncParsableCommand {
 
 extension SourceOptions {
     var collectorConfiguration: CollectorConfiguration {
-        CollectorConfiguration(divergenceMinAgeSeconds: divergenceMinAge.seconds, stuckAfterSeconds: stuckAfter.seconds)
+        CollectorConfiguration(
+            divergenceMinAgeSeconds: divergenceMinAge.seconds, stuckAfterSeconds: stuckAfter.seconds, keepsContainerViews: false)
     }
 }
 

@@ -79,7 +79,7 @@ enum LandingPage {
                 + "\(down.count == 1 ? "it" : "them") are not evaluated.</p>\n"
         }
         return "<p class=\"verdict ok\">No findings: the kubelet, the runtime and the kernel agree on all "
-            + "\(findings.views.count) container\(findings.views.count == 1 ? "" : "s").</p>\n"
+            + "\(findings.containersJoined) container\(findings.containersJoined == 1 ? "" : "s").</p>\n"
     }
 
     private static func divergences(_ findings: Findings) -> String {

@@ -100,9 +100,20 @@ public actor RuntimeReader {
 
         let runtimeInfoError = await refreshRuntimeInfoIfDue()
 
-        let listedIDs = Set(containers.map(\.id))
-        statusCache = statusCache.filter { listedIDs.contains($0.key) }
-        let stale = containers.filter { statusCache[$0.id]?.listedState != $0.state }
+        var stale: [RuntimeContainer] = []
+        var cachedAndListed = 0
+        for container in containers {
+            let cached = statusCache[container.id]
+            if cached != nil { cachedAndListed += 1 }
+            if cached?.listedState != container.state { stale.append(container) }
+        }
+        // Statuses of containers no longer listed are forgotten. When every cached one is still
+        // listed (a steady node; CRI IDs are unique) there is nothing to drop, and the set of IDs and
+        // the new dictionary are not built: they cost more than the rest of this step.
+        if cachedAndListed != statusCache.count {
+            let listedIDs = Set(containers.map(\.id))
+            statusCache = statusCache.filter { listedIDs.contains($0.key) }
+        }
         var errors: [String: RuntimeReaderError] = [:]
         var vanished: Set<String> = []
         for (container, outcome) in await fetchStatuses(of: stale) {

@@ -35,7 +35,7 @@ final class RefreshPipeline {
     let kubelet: KubeletReader
     let kernel: KernelSnapshots
     let server: HTTPServer
-    let configuration = CollectorConfiguration()
+    let configuration = CollectorConfiguration(keepsContainerViews: false)
     private var memory = CollectorMemory()
 
     init(runtimeEndpoint: String, kubeletURL: String, procRoot: String, cgroupRoot: String) throws {

@@ -133,7 +133,7 @@ struct SyntheticPipeline {
 
     let node: SyntheticNode
     let kernel: KernelSnapshots
-    let configuration = CollectorConfiguration(divergenceMinAgeSeconds: 0)
+    let configuration = CollectorConfiguration(divergenceMinAgeSeconds: 0, keepsContainerViews: false)
     var memory = CollectorMemory()
     /// Virtual time: each refresh is five seconds after the previous one, as with the default interval.
     var now = Double(SyntheticNode.bootTime) + 7200
