@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Model
 
 /// A container's runtime `cgroupsPath` (OCI `linux.cgroupsPath`), turned into the directory path the
@@ -13,7 +18,7 @@ public enum CgroupsPath {
     ///   `system.slice`, and a name ending in `.slice` is used as is instead of `prefix-name.scope`.
     public static func resolve(_ cgroupsPath: String) -> String? {
         // A NUL would end the path early in open(2), which would then read a parent cgroup.
-        if cgroupsPath.isEmpty || cgroupsPath.utf8.contains(0) { return nil }
+        if cgroupsPath.isEmpty || containsNUL(cgroupsPath) { return nil }
         // The common case, a path that is already normal, costs one scan and no allocation: this runs
         // for every container on every refresh (see BENCHMARKS.md).
         if isPlainAbsolute(cgroupsPath) { return cgroupsPath }
@@ -62,6 +67,15 @@ public enum CgroupsPath {
         guard process.count >= container.count, process.starts(with: container) else { return false }
         if process.count == container.count { return true }
         return process[process.index(process.startIndex, offsetBy: container.count)] == UInt8(ascii: "/")
+    }
+
+    /// memchr over the bytes: iterating `utf8` byte by byte cost more than the rest of `resolve`.
+    static func containsNUL(_ string: String) -> Bool {
+        var string = string
+        return string.withUTF8 { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(base, 0, bytes.count) != nil
+        }
     }
 
     /// `/a/b/c`: absolute, with no empty, `.` or `..` component and no trailing `/` (or exactly `/`);
