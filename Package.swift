@@ -82,7 +82,7 @@ let package = Package(
             dependencies: [
                 "Model", "Exposition", "Collector", "Server", "KernelReader", "RuntimeReader", "KubeletReader",
                 "ProcessSignals", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .executableTarget(name: "crisync-exporter", dependencies: ["CrisyncApp"], swiftSettings: strict),

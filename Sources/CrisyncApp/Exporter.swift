@@ -55,8 +55,10 @@ actor Exporter {
     /// since it is asked about the runtime's PIDs.
     @discardableResult
     func refresh() async -> Findings {
+        BackgroundPriority.lowerCurrentThread()
         async let kubeletReading = sources.readKubelet()
         let (runtimeReading, problems) = await sources.readRuntime()
+        BackgroundPriority.lowerCurrentThread()
         let kernelReading = sources.readKernel(for: runtimeReading.value)
         // Exits the event stream saw, possibly of containers already removed: counted with this refresh,
         // or left with the watcher for the next one while the runtime cannot be read.

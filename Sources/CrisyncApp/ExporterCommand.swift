@@ -51,6 +51,7 @@ struct ExporterCommand: AsyncParsableCommand {
             ])
 
         FileDescriptorLimit.raiseToHard()
+        BackgroundPriority.lowerEventLoops()
         let sourceSet = SourceSet(options: sources)
         let events = RuntimeEventWatcher(
             endpoint: sources.runtimeEndpoint, timeout: sources.runtimeTimeout.swiftDuration, logger: logger)
