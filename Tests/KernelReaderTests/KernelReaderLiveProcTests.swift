@@ -23,7 +23,7 @@ struct KernelReaderLiveProcTests {
     @Test func ourOwnProcess() throws {
         let process = try #require(try reader.process(pid: getpid()))
         #expect(process.pid == getpid())
-        #expect([.running, .sleeping].contains(process.state))
+        #expect([.running, .sleeping, .diskSleep].contains(process.state))
         #expect(process.ppid == getppid())
         let now = Date().timeIntervalSince1970
         #expect(process.startTime <= now + 1)
@@ -46,7 +46,8 @@ struct KernelReaderLiveProcTests {
         })
         let found = try #require(process)
         #expect(found.ppid == getpid())
-        #expect([.running, .sleeping].contains(found.state))
+        // Alive; just after exec it may still be paging its binary in (D), as seen once here.
+        #expect([.running, .sleeping, .diskSleep].contains(found.state))
         // btime is whole seconds and starttime is in ticks, so allow a little over one second.
         #expect(abs(found.startTime - spawnedAt) < 2, "start \(found.startTime) vs spawn \(spawnedAt)")
     }
