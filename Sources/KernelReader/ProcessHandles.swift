@@ -34,8 +34,10 @@ public final class ProcessHandles: Sendable {
     public let allowsProcessDescriptors: Bool
     private let state = Mutex(HandleState())
 
-    /// - Parameter capacity: by default half of what `RLIMIT_NOFILE` leaves once 256 descriptors are
-    ///   set aside for everything else the process opens (sockets, scrapes, reads).
+    /// - Parameter capacity: by default what `RLIMIT_NOFILE` leaves once ``reservedDescriptors`` are
+    ///   set aside for everything else the process opens. A node gives containers a limit far above
+    ///   its container count (containerd's unit sets `LimitNOFILE=infinity`: 1,048,576); where the
+    ///   limit is tighter, the processes beyond the capacity are read in full each refresh.
     public init(capacity: Int? = nil, allowsProcessDescriptors: Bool = true) {
         self.capacity = capacity ?? Self.defaultCapacity()
         self.allowsProcessDescriptors = allowsProcessDescriptors
@@ -62,11 +64,15 @@ public final class ProcessHandles: Sendable {
         }
     }
 
+    /// Descriptors left for the rest: up to 256 scrape connections (the server's limit), the
+    /// runtime's and the kubelet's connections, the event loops, the files a refresh reads.
+    public static let reservedDescriptors = 512
+
     static func defaultCapacity() -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
         let soft = Int(min(limit.rlim_cur, 1 << 20))
-        return max(0, (soft - 256) / 2)
+        return max(0, soft - reservedDescriptors)
     }
 }
 

@@ -211,6 +211,6 @@ struct ProcessHandlesTests {
         #expect(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0)
         let capacity = ProcessHandles().capacity
         #expect(capacity >= 0)
-        #expect(capacity <= max(0, Int(min(limit.rlim_cur, 1 << 20)) - 256))
+        #expect(capacity == max(0, Int(min(limit.rlim_cur, 1 << 20)) - ProcessHandles.reservedDescriptors))
     }
 }
