@@ -25,25 +25,29 @@ public enum Collector {
 
         let keepsViews = configuration.keepsContainerViews
         var containersJoined = runtime?.containers.count ?? 0
-        for container in runtime?.containers ?? [] {
+        // Each container is judged where it lies, through a pointer into the array (`forEachInPlace`):
+        // passing the element itself copies it, a copy retains every string it holds, and on a large
+        // node each of those retains is a cache miss. Only a container with something to report is copied.
+        func judge(_ element: UnsafePointer<RuntimeContainer>) {
             // The identity is built only when something needs it: a healthy container needs none.
             var knownRef: ContainerRef?
             func ref() -> ContainerRef {
                 if let knownRef { return knownRef }
-                let ref = join.ref(for: container)
+                let ref = join.ref(for: element.pointee)
                 knownRef = ref
                 return ref
             }
-            let kubeletEntry = join.kubeletByContainerID[container.id]
+            let id = element.pointee.id
+            let kubeletEntry = join.kubeletByContainerID[id]
             var view: ContainerView?
             if keepsViews {
                 view = ContainerView(
-                    ref: ref(), runtime: container, kubelet: kubeletEntry?.status, process: nil, parent: nil,
-                    cgroup: container.status?.cgroupsPath.flatMap { kernel?.cgroups[$0] }, ownership: nil, divergences: [])
+                    ref: ref(), runtime: element.pointee, kubelet: kubeletEntry?.status, process: nil, parent: nil,
+                    cgroup: element.pointee.status?.cgroupsPath.flatMap { kernel?.cgroups[$0] }, ownership: nil, divergences: [])
             }
-            if container.state == .running {
-                let (verdict, process, parent, ownership) = ProcessVerdict.of(container, kernel: kernel, configuration: configuration)
-                verdicts[container.id] = verdict
+            if element.pointee.state == .running {
+                let (verdict, process, parent, ownership) = ProcessVerdict.of(element, kernel: kernel, configuration: configuration)
+                verdicts[id] = verdict
                 view?.process = process
                 view?.parent = parent
                 view?.ownership = ownership
@@ -52,17 +56,17 @@ public enum Collector {
                 case .zombie(let detail): flag(.processZombie, ref(), detail)
                 case .alive, .unknown: break
                 }
-                if let status = kubeletEntry?.status {
-                    if status.ready && verdict.isDead {
+                if let kubeletEntry {
+                    if kubeletEntry.isReady && verdict.isDead {
                         flag(.readyButDead, ref(), "kubelet reports Ready; \(detailText(verdict))")
                     }
-                    if case .terminated(let termination) = status.state {
+                    if case .terminated(let termination) = kubeletEntry.state {
                         flag(
                             .runtimeRunningKubeletTerminated, ref(),
                             "kubelet: terminated (\(termination.reason ?? "no reason"), exit \(termination.exitCode))")
                     }
                 }
-                if kubelet != nil, let podUID = join.podUID(of: container), !podUID.isEmpty,
+                if kubelet != nil, let podUID = join.podUID(of: element), !podUID.isEmpty,
                     !join.kubeletPodUIDs.contains(podUID)
                 {
                     flag(.runtimeOrphaned, ref(), "running container of pod UID \(podUID), unknown to the kubelet")
@@ -70,11 +74,12 @@ public enum Collector {
             }
             if let view { views.append(view) }
         }
+        runtime?.containers.forEachInPlace(judge)
         if kubelet != nil {
-            for sandbox in runtime?.sandboxes ?? [] where sandbox.state == .ready && !sandbox.uid.isEmpty {
-                if !join.kubeletPodUIDs.contains(sandbox.uid) {
-                    flag(.runtimeOrphaned, join.ref(for: sandbox), "ready sandbox of pod UID \(sandbox.uid), unknown to the kubelet")
-                }
+            runtime?.sandboxes.forEachInPlace { sandbox in
+                let uid = sandbox.pointee.uid
+                guard sandbox.pointee.state == .ready, !uid.isEmpty, !join.kubeletPodUIDs.contains(uid) else { return }
+                flag(.runtimeOrphaned, join.ref(for: sandbox.pointee), "ready sandbox of pod UID \(uid), unknown to the kubelet")
             }
         }
         // Unsorted: sorting every container ID on every refresh cost more than the rest of this loop;
@@ -141,15 +146,17 @@ public enum Collector {
         // 3. Terminations and OOM kills (runtime required; counters simply hold while it is down).
         var abnormallyTerminated: [String: Int] = [:]
         if let runtime {
-            let exited = runtime.containers.filter { $0.state == .exited } + input.exitEvents
-            Terminations.count(exited: exited, join: join, memory: &memory)
-            OOMKills.count(containers: runtime.containers, join: join, kernel: kernel, memory: &memory)
-            memory.runtimeBaselineTaken = true
-            for container in runtime.containers where container.state == .exited {
-                if let status = container.status, Terminations.isAbnormal(status) {
+            var exited: [RuntimeContainer] = []
+            runtime.containers.forEachInPlace { container in
+                guard container.pointee.state == .exited else { return }
+                exited.append(container.pointee)
+                if let status = container.pointee.status, Terminations.isAbnormal(status) {
                     abnormallyTerminated[Terminations.reason(status), default: 0] += 1
                 }
             }
+            Terminations.count(exited: exited + input.exitEvents, join: join, memory: &memory)
+            OOMKills.count(containers: runtime.containers, join: join, kernel: kernel, memory: &memory)
+            memory.runtimeBaselineTaken = true
         }
 
         // 4. Terminating pods (kubelet required; the last known list is kept, ageing, while it is down).
@@ -206,13 +213,13 @@ public enum Collector {
         if let runtime {
             // Counted by state first: hashing the state's name once per container cost more than the count.
             var byState = Dictionary(uniqueKeysWithValues: RuntimeContainerState.allCases.map { ($0, 0) })
-            for container in runtime.containers { byState[container.state, default: 0] += 1 }
+            runtime.containers.forEachInPlace { byState[$0.pointee.state, default: 0] += 1 }
             counts[.runtime] = Dictionary(uniqueKeysWithValues: byState.map { ($0.key.rawValue, $0.value) })
         }
         if let kubelet {
             var byState = ["running": 0, "waiting": 0, "terminated": 0, "unknown": 0]
-            for pod in kubelet.pods {
-                for status in pod.containers { byState[status.state.name, default: 0] += 1 }
+            kubelet.pods.forEachInPlace { pod in
+                pod.pointee.containers.forEachInPlace { byState[$0.pointee.state.name, default: 0] += 1 }
             }
             counts[.kubelet] = byState
         }

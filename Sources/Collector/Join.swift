@@ -11,6 +11,9 @@ struct Join {
         let statusIndex: Int
         var pod: KubeletPod { pods[podIndex] }
         var status: KubeletContainerStatus { pods[podIndex].containers[statusIndex] }
+        /// Fields read in place, without copying the status.
+        var isReady: Bool { pods[podIndex].containers[statusIndex].ready }
+        var state: KubeletContainerState { pods[podIndex].containers[statusIndex].state }
     }
 
     let runtime: RuntimeSnapshot?
@@ -29,7 +32,9 @@ struct Join {
         self.kernel = kernel
         var sandboxes: [String: RuntimeSandbox] = [:]
         sandboxes.reserveCapacity(runtime?.sandboxes.count ?? 0)
-        for sandbox in runtime?.sandboxes ?? [] where sandboxes[sandbox.id] == nil { sandboxes[sandbox.id] = sandbox }
+        runtime?.sandboxes.forEachInPlace { sandbox in
+            if sandboxes[sandbox.pointee.id] == nil { sandboxes[sandbox.pointee.id] = sandbox.pointee }
+        }
         sandboxesByID = sandboxes
         // Indices, not `enumerated()`: that hands out a copy of every container.
         let containers = runtime?.containers ?? []
@@ -44,11 +49,15 @@ struct Join {
         byID.reserveCapacity(pods.reduce(0) { $0 + $1.containers.count })
         var uids: Set<String> = []
         uids.reserveCapacity(pods.count)
-        for podIndex in pods.indices {
-            uids.insert(pods[podIndex].uid)
-            for statusIndex in pods[podIndex].containers.indices {
-                if let id = pods[podIndex].containers[statusIndex].runtimeContainerID {
-                    byID[id] = KubeletEntry(pods: pods, podIndex: podIndex, statusIndex: statusIndex)
+        pods.withUnsafeBufferPointer { podBuffer in
+            for podIndex in podBuffer.indices {
+                uids.insert(podBuffer[podIndex].uid)
+                podBuffer[podIndex].containers.withUnsafeBufferPointer { statuses in
+                    for statusIndex in statuses.indices {
+                        if let id = statuses[statusIndex].runtimeContainerID {
+                            byID[id] = KubeletEntry(pods: pods, podIndex: podIndex, statusIndex: statusIndex)
+                        }
+                    }
                 }
             }
         }
@@ -74,8 +83,9 @@ struct Join {
     }
 
     /// The pod UID of ``ref(for:)``, without building the rest.
-    func podUID(of container: RuntimeContainer) -> String? {
-        container.labels.podUID ?? sandboxesByID[container.sandboxID]?.uid ?? kubeletByContainerID[container.id]?.pod.uid
+    func podUID(of container: UnsafePointer<RuntimeContainer>) -> String? {
+        if let uid = container.pointee.labels.podUID { return uid }
+        return sandboxesByID[container.pointee.sandboxID]?.uid ?? kubeletByContainerID[container.pointee.id]?.pod.uid
     }
 
     func ref(for sandbox: RuntimeSandbox) -> ContainerRef {

@@ -16,12 +16,14 @@ enum ProcessVerdict: Sendable, Hashable {
         }
     }
 
+    /// `container` points into the runtime's list (see `Collector.evaluate`): read in place, not copied.
     static func of(
-        _ container: RuntimeContainer, kernel: KernelSnapshot?, configuration: CollectorConfiguration
+        _ container: UnsafePointer<RuntimeContainer>, kernel: KernelSnapshot?, configuration: CollectorConfiguration
     ) -> (verdict: ProcessVerdict, process: KernelProcess?, parent: KernelProcess?, ownership: ProcessOwnership?) {
-        guard let kernel, let status = container.status, let pid = status.pid, pid > 0,
-            kernel.queriedPIDs.contains(pid)
-        else { return (.unknown, nil, nil, nil) }
+        guard let kernel, let pid = container.pointee.status?.pid, pid > 0, kernel.queriedPIDs.contains(pid) else {
+            return (.unknown, nil, nil, nil)
+        }
+        let status = container.pointee.status!
         guard let process = kernel.processes[pid] else {
             return (.missing(detail: "pid \(pid) does not exist"), nil, nil, nil)
         }

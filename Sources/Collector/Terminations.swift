@@ -50,23 +50,25 @@ enum Terminations {
 /// OOM kills per container: the cgroup's `oom_kill` counter while it exists, and at least one for a
 /// container the runtime marks `OOMKilled` (its cgroup is gone within milliseconds of the exit).
 enum OOMKills {
-    static func count(containers: [RuntimeContainer], join: Join, kernel: KernelSnapshot?, memory: inout CollectorMemory) {
+    static func count(containers runtime: [RuntimeContainer], join: Join, kernel: KernelSnapshot?, memory: inout CollectorMemory) {
         let baseline = !memory.runtimeBaselineTaken
-        for container in containers {
+        // In place (see `Collector.evaluate`): only an OOM-killed container is copied.
+        runtime.forEachInPlace { container in
             // Only non-zero counts are remembered (an absent count is 0): on a healthy node the map
             // stays empty and this loop hashes one cgroup path per container, nothing more.
-            let previous = memory.oomKillsSeen.isEmpty ? nil : memory.oomKillsSeen[container.id]
+            let id = container.pointee.id
+            let previous = memory.oomKillsSeen.isEmpty ? nil : memory.oomKillsSeen[id]
             var observed = previous ?? 0
-            if let path = container.status?.cgroupsPath, let kills = kernel?.cgroups[path]?.oomKills {
+            if let path = container.pointee.status?.cgroupsPath, let kills = kernel?.cgroups[path]?.oomKills {
                 observed = max(observed, kills)
             }
-            if container.status?.reason == "OOMKilled" { observed = max(observed, 1) }
-            guard observed > 0 else { continue }
-            memory.oomKillsSeen[container.id] = observed
+            if container.pointee.status?.reason == "OOMKilled" { observed = max(observed, 1) }
+            guard observed > 0 else { return }
+            memory.oomKillsSeen[id] = observed
             // Containers present at start-up are a baseline; any container seen later counts from zero.
             let before = previous ?? (baseline ? observed : 0)
             if observed > before {
-                let ref = join.ref(for: container)
+                let ref = join.ref(for: container.pointee)
                 let labels = OOMKillLabels(namespace: ref.namespace, pod: ref.pod, container: ref.container)
                 memory.oomKills[labels, default: 0] += observed - before
             }
