@@ -1,8 +1,10 @@
 import Model
 
 /// One refresh's read of the kernel: what the collector judges, read as cheaply as the previous
-/// refresh allows. In steady state that is one read of a kept `statm` per container process and one
-/// `/proc/vmstat` read; `stat`, parents and cgroups are read only where they can be in doubt.
+/// refresh allows. On a steady node (the same containers, every process alive in its cgroup, no OOM
+/// kill) that is one `/proc/vmstat` read and one `epoll_wait` (or one read of a kept `statm` per
+/// container process), and the previous snapshot is taken as it is; otherwise `stat`, parents and
+/// cgroups are read where they can be in doubt.
 extension KernelReader {
     /// A container as the kernel reader is asked about it: its process and its cgroup, paired so the
     /// reader can tell when the process itself answers for the cgroup.
@@ -61,8 +63,7 @@ extension KernelReader {
     public func snapshot(targets: [Target], previous: KernelSnapshot?, handles: ProcessHandles? = nil) -> KernelSnapshot {
         guard let handles else { return snapshot(targets: targets, previous: previous, table: nil) }
         return handles.withTable(procfsIsOwn: procfsIsOwn) { table in
-            defer { table.keepOnly(Set(targets.compactMap(\.pid))) }
-            return snapshot(targets: targets, previous: previous, table: table)
+            snapshot(targets: targets, previous: previous, table: table)
         }
     }
 
@@ -75,6 +76,21 @@ extension KernelReader {
             snapshot.systemOOMKills != nil && snapshot.systemOOMKills == previous?.systemOOMKills
         snapshot.systemOOMKillsSettled = countersUnchanged
         let keepCounters = countersUnchanged && previous?.systemOOMKillsSettled == true
+
+        // A steady node: the same containers as last time, every process was alive in its cgroup
+        // and still is (its kept descriptor says so), and no OOM kill anywhere. Reading it all again
+        // would rebuild `previous` entry by entry, which was most of what the kernel read cost.
+        if keepCounters, let previous, let table, previous.readErrors.isEmpty, table.steadyTargets == targets,
+            table.allLiveOn(targets, using: reader)
+        {
+            var reused = previous
+            reused.systemOOMKillsSettled = true
+            return reused
+        }
+        defer {
+            table?.keepOnly(Set(targets.compactMap(\.pid)))
+            table?.steadyTargets = Self.isSteady(targets, in: snapshot, table: table) ? targets : nil
+        }
 
         func read(_ pid: Int32, keepingOpenIn table: ProcessHandleTable?) {
             guard pid > 0, snapshot.queriedPIDs.contains(pid) == false, snapshot.readErrors[pid] == nil else { return }
@@ -111,6 +127,18 @@ extension KernelReader {
             snapshot.cgroups[path] = CgroupInfo(path: path, exists: true, populated: true, oomKills: oomKills)
         }
         return snapshot
+    }
+
+    /// Whether the next refresh may take `snapshot` as it is if nothing moves: every target has a
+    /// process alive in its cgroup with a descriptor kept, and nothing failed to read.
+    private static func isSteady(_ targets: [Target], in snapshot: KernelSnapshot, table: ProcessHandleTable?) -> Bool {
+        guard let table, snapshot.readErrors.isEmpty else { return false }
+        return targets.allSatisfy { target in
+            guard let pid = target.pid, let path = target.cgroupsPath, table.descriptors[pid] != nil,
+                let process = snapshot.processes[pid]
+            else { return false }
+            return livesIn(process, cgroupsPath: path)
+        }
     }
 
     /// A live (not zombie, not dead) process whose cgroups match the container's.

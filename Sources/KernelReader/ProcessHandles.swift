@@ -58,8 +58,12 @@ public final class ProcessHandles: Sendable {
             // The table takes the dictionary over (no copy) and gives it back when done.
             let table = ProcessHandleTable(
                 descriptors: state.descriptors, capacity: capacity, kind: kind, exitWatch: state.exitWatch)
+            table.steadyTargets = state.steadyTargets
             state.descriptors = [:]
-            defer { state.descriptors = table.descriptors }
+            defer {
+                state.descriptors = table.descriptors
+                state.steadyTargets = table.steadyTargets
+            }
             return body(table)
         }
     }
@@ -84,6 +88,8 @@ enum ProcessHandleKind: Equatable {
 /// The descriptors between refreshes, and the epoll instance the process descriptors wait in.
 private struct HandleState {
     var descriptors: [Int32: Int32] = [:]
+    /// See ``ProcessHandleTable/steadyTargets``.
+    var steadyTargets: [KernelReader.Target]?
     var currentKind: ProcessHandleKind?
     var exitWatch: Int32 = -1
 
@@ -98,6 +104,7 @@ private struct HandleState {
         if kind != currentKind {
             for fd in descriptors.values { _ = close(fd) }
             descriptors = [:]
+            steadyTargets = nil
             currentKind = kind
         }
         return kind
@@ -151,6 +158,20 @@ final class ProcessHandleTable {
     }
 
     var hasRoom: Bool { descriptors.count < capacity }
+
+    /// The targets of the last snapshot when every one of their processes was alive in its cgroup
+    /// with a descriptor kept here (see `KernelReader.snapshot(targets:previous:handles:)`), else nil.
+    var steadyTargets: [KernelReader.Target]?
+
+    /// Whether every target's process has a descriptor here that says it lives on (`statm`: each is
+    /// read; process descriptors: none was reported exited).
+    func allLiveOn(_ targets: [KernelReader.Target], using reader: FileReader) -> Bool {
+        if kind == .processDescriptor, !exited.isEmpty { return false }
+        return targets.allSatisfy { target in
+            guard let pid = target.pid else { return false }
+            return liveness(of: pid, using: reader) == .alive
+        }
+    }
 
     /// Whether the process kept for `pid` lives on.
     func liveness(of pid: Int32, using reader: FileReader) -> Liveness? {

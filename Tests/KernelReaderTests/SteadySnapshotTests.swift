@@ -1,0 +1,103 @@
+import Foundation
+import KernelReader
+import Model
+import Testing
+
+/// A steady node's refresh takes the previous snapshot as it is: the same targets, every process
+/// alive in its cgroup with a descriptor kept, no OOM kill anywhere. These tests check that every
+/// change still breaks through: an exit, an OOM kill, a new container.
+@Suite("Steady snapshots", .serialized)
+struct SteadySnapshotTests {
+    typealias Node = KernelSnapshotReuseTests
+    static let alive = "1096 206 182 5 0 102 0\n"
+    static let exited = "0 0 0 0 0 0 0\n"
+
+    /// Three refreshes on a `statm` fixture node: the first reads, the second settles the OOM
+    /// counters, the third is steady.
+    func steadyNode(_ tree: ScratchTree, handles: ProcessHandles) throws -> (KernelReader, KernelSnapshot) {
+        try Node.node(tree, oomKills: 1, systemOOMKills: 7)
+        try tree.write("proc/\(Node.pid)/statm", Self.alive)
+        let reader = try Node.reader(tree)
+        let first = reader.snapshot(targets: Node.targets, previous: nil, handles: handles)
+        let second = reader.snapshot(targets: Node.targets, previous: first, handles: handles)
+        let third = reader.snapshot(targets: Node.targets, previous: second, handles: handles)
+        #expect(third == second, "nothing moved: the previous snapshot, settled")
+        #expect(third.systemOOMKillsSettled)
+        #expect(third.processes[Node.pid]?.state == .sleeping)
+        #expect(handles.count == 1)
+        return (reader, third)
+    }
+
+    @Test func anExitBreaksThrough() throws {
+        try withScratchTree { tree in
+            let handles = ProcessHandles(capacity: 8)
+            let (reader, steady) = try steadyNode(tree, handles: handles)
+            try tree.write("proc/\(Node.pid)/statm", Self.exited)
+            try tree.write("proc/\(Node.pid)/stat", Node.statLine(pid: Node.pid, command: "app", state: "Z", ppid: Node.shim, start: 500))
+            let next = reader.snapshot(targets: Node.targets, previous: steady, handles: handles)
+            #expect(next.processes[Node.pid]?.state == .zombie)
+            #expect(next.processes[Node.shim] != nil, "a zombie's parent is read")
+            #expect(handles.count == 0)
+        }
+    }
+
+    @Test func anOOMKillBreaksThrough() throws {
+        try withScratchTree { tree in
+            let handles = ProcessHandles(capacity: 8)
+            let (reader, steady) = try steadyNode(tree, handles: handles)
+            try Node.node(tree, oomKills: 2, systemOOMKills: 8)
+            let next = reader.snapshot(targets: Node.targets, previous: steady, handles: handles)
+            #expect(next.cgroups[Node.path]?.oomKills == 2)
+            #expect(next.systemOOMKills == 8 && next.systemOOMKillsSettled == false)
+        }
+    }
+
+    @Test func aNewContainerBreaksThrough() throws {
+        try withScratchTree { tree in
+            let handles = ProcessHandles(capacity: 8)
+            let (reader, steady) = try steadyNode(tree, handles: handles)
+            let other: Int32 = 4400
+            let otherPath = "/kubepods.slice/pod-b/ctr-2"
+            try tree.write("proc/\(other)/stat", Node.statLine(pid: other, command: "web", state: "S", ppid: Node.shim, start: 900))
+            try tree.write("proc/\(other)/statm", Self.alive)
+            try tree.write("proc/\(other)/cgroup", "0::\(otherPath)\n")
+            try tree.write("cgroup\(otherPath)/memory.events", "oom_kill 0\n")
+            let targets = Node.targets + [KernelReader.Target(pid: other, cgroupsPath: otherPath)]
+            let next = reader.snapshot(targets: targets, previous: steady, handles: handles)
+            #expect(next.processes[other]?.command == "web")
+            #expect(next.cgroups[otherPath]?.populated == true)
+            #expect(next.processes[Node.pid] == steady.processes[Node.pid])
+            #expect(handles.count == 2)
+            // And steady again with both.
+            #expect(reader.snapshot(targets: targets, previous: next, handles: handles) == next)
+        }
+    }
+
+    /// On the real procfs, with process descriptors: a live child in its own cgroup is steady, and
+    /// its death is seen at the next refresh (the exit watch reports it).
+    @Test func aRealExitBreaksThroughProcessDescriptors() throws {
+        let child = try ChildProcess(["/bin/sleep", "30"])
+        defer { child.kill() }
+        let reader = try KernelReader()
+        var process: KernelProcess?
+        #expect(try waitUntil(seconds: 5) {
+            process = try reader.process(pid: child.pid)
+            return process?.command == "sleep" && process?.state == .sleeping
+        })
+        let path = try #require(process?.cgroups.first?.path)
+        let targets = [KernelReader.Target(pid: child.pid, cgroupsPath: path)]
+        let handles = ProcessHandles(capacity: 8)
+        var snapshot = reader.snapshot(targets: targets, previous: nil, handles: handles)
+        #expect(snapshot.processes[child.pid]?.command == "sleep")
+        #expect(ProcessHandlesTests.openHandles(of: child.pid, .processDescriptor) == 1)
+        // Until the system's OOM counter has settled (two equal readings), and then steady.
+        for _ in 0..<3 { snapshot = reader.snapshot(targets: targets, previous: snapshot, handles: handles) }
+        let steady = snapshot
+        #expect(reader.snapshot(targets: targets, previous: steady, handles: handles).processes == steady.processes)
+        child.kill()
+        let after = reader.snapshot(targets: targets, previous: steady, handles: handles)
+        #expect(after.queriedPIDs.contains(child.pid))
+        #expect(after.processes[child.pid] == nil, "reaped: gone")
+        #expect(handles.count == 0)
+    }
+}
