@@ -18,7 +18,8 @@ public enum Collector {
         // 1. The join, and every rule about what counts as divergent.
         var views: [ContainerView] = []
         var candidates: [CollectorMemory.DivergenceKey: (ref: ContainerRef, detail: String)] = [:]
-        var verdicts: [String: ProcessVerdict] = [:]
+        /// Only the dead ones (zombie, missing): all a terminating pod's blocker asks about.
+        var deadVerdicts: [String: ProcessVerdict] = [:]
         func flag(_ kind: DivergenceKind, _ ref: ContainerRef, _ detail: String) {
             candidates[.init(containerID: ref.containerID, kind: kind)] = (ref, detail)
         }
@@ -47,7 +48,7 @@ public enum Collector {
             }
             if element.pointee.state == .running {
                 let (verdict, process, parent, ownership) = ProcessVerdict.of(element, kernel: kernel, configuration: configuration)
-                verdicts[id] = verdict
+                if verdict.isDead { deadVerdicts[id] = verdict }
                 view?.process = process
                 view?.parent = parent
                 view?.ownership = ownership
@@ -164,7 +165,7 @@ public enum Collector {
         var overduePods = memory.lastOverduePods
         if let kubelet {
             (terminatingPods, overduePods) = TerminatingPods.overdue(
-                pods: kubelet.pods, now: now, runtimeUp: runtime != nil, join: join, verdicts: verdicts,
+                pods: kubelet.pods, now: now, runtimeUp: runtime != nil, join: join, verdicts: deadVerdicts,
                 configuration: configuration)
             memory.lastTerminatingPods = terminatingPods
             memory.lastOverduePods = overduePods

@@ -10,11 +10,13 @@ enum TerminatingPods {
     ) -> (terminating: Int, overdue: [OverduePod]) {
         var terminating = 0
         var overdue: [OverduePod] = []
-        for pod in pods {
-            guard let deletion = pod.deletionTimestamp?.timeIntervalSince1970 else { continue }
+        // In place: only a pod being deleted is copied.
+        pods.forEachInPlace { element in
+            guard let deletion = element.pointee.deletionTimestamp?.timeIntervalSince1970 else { return }
             terminating += 1
             let late = now - deletion
-            guard late > 0 else { continue }
+            guard late > 0 else { return }
+            let pod = element.pointee
             overdue.append(
                 OverduePod(
                     namespace: pod.namespace, pod: pod.name, uid: pod.uid,
@@ -25,6 +27,7 @@ enum TerminatingPods {
     }
 
     /// The most specific reason first: a dead-but-RUNNING process explains why a stop never completes.
+    /// `verdicts` needs only the dead processes' (a container without one is alive or unknown).
     static func blocker(of pod: KubeletPod, runtimeUp: Bool, join: Join, verdicts: [String: ProcessVerdict]) -> TerminationBlocker {
         guard runtimeUp else { return .runtimeUnreachable }
         let running = (join.runtime?.containers ?? []).filter { $0.state == .running && join.ref(for: $0).podUID == pod.uid }
