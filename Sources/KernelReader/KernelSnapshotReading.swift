@@ -80,16 +80,17 @@ extension KernelReader {
         // A steady node: the same containers as last time, every process was alive in its cgroup
         // and still is (its kept descriptor says so), and no OOM kill anywhere. Reading it all again
         // would rebuild `previous` entry by entry, which was most of what the kernel read cost.
-        if keepCounters, let previous, let table, previous.readErrors.isEmpty, table.steadyTargets == targets,
+        if keepCounters, let previous, let table, previous.readErrors.isEmpty, table.areSteady(targets),
             table.allLiveOn(targets, using: reader)
         {
             var reused = previous
             reused.systemOOMKillsSettled = true
+            table.tookSteadySnapshot = true
             return reused
         }
         defer {
             table?.keepOnly(Set(targets.compactMap(\.pid)))
-            table?.steadyTargets = Self.isSteady(targets, in: snapshot, table: table) ? targets : nil
+            table?.steadyTargets = Self.steadyTargets(targets, in: snapshot, table: table)
         }
 
         func read(_ pid: Int32, keepingOpenIn table: ProcessHandleTable?) {
@@ -129,16 +130,19 @@ extension KernelReader {
         return snapshot
     }
 
-    /// Whether the next refresh may take `snapshot` as it is if nothing moves: every target has a
-    /// process alive in its cgroup with a descriptor kept, and nothing failed to read.
-    private static func isSteady(_ targets: [Target], in snapshot: KernelSnapshot, table: ProcessHandleTable?) -> Bool {
-        guard let table, snapshot.readErrors.isEmpty else { return false }
-        return targets.allSatisfy { target in
+    /// The targets by PID when the next refresh may take `snapshot` as it is if nothing moves: every
+    /// target has a process alive in its cgroup with a descriptor kept, and nothing failed to read.
+    private static func steadyTargets(_ targets: [Target], in snapshot: KernelSnapshot, table: ProcessHandleTable?) -> [Int32: String]? {
+        guard let table, snapshot.readErrors.isEmpty else { return nil }
+        var steady: [Int32: String] = [:]
+        steady.reserveCapacity(targets.count)
+        for target in targets {
             guard let pid = target.pid, let path = target.cgroupsPath, table.descriptors[pid] != nil,
-                let process = snapshot.processes[pid]
-            else { return false }
-            return livesIn(process, cgroupsPath: path)
+                let process = snapshot.processes[pid], livesIn(process, cgroupsPath: path),
+                steady.updateValue(path, forKey: pid) == nil
+            else { return nil }
         }
+        return steady
     }
 
     /// A live (not zombie, not dead) process whose cgroups match the container's.

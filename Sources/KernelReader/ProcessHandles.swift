@@ -50,6 +50,10 @@ public final class ProcessHandles: Sendable {
     /// Descriptors open now.
     public var count: Int { state.withLock { $0.descriptors.count } }
 
+    /// How many snapshots were the previous one taken as it was (a steady node, see
+    /// `KernelReader.snapshot(targets:previous:handles:)`).
+    public var steadySnapshots: Int { state.withLock { $0.steadySnapshots } }
+
     /// Runs `body` with the descriptors as a table it may change; one refresh at a time holds them.
     /// `procfsIsOwn`: whether the reader's procfs shows this process's PID namespace.
     func withTable<T>(procfsIsOwn: Bool, _ body: (ProcessHandleTable) -> T) -> T {
@@ -63,6 +67,7 @@ public final class ProcessHandles: Sendable {
             defer {
                 state.descriptors = table.descriptors
                 state.steadyTargets = table.steadyTargets
+                state.steadySnapshots += table.tookSteadySnapshot ? 1 : 0
             }
             return body(table)
         }
@@ -89,7 +94,8 @@ enum ProcessHandleKind: Equatable {
 private struct HandleState {
     var descriptors: [Int32: Int32] = [:]
     /// See ``ProcessHandleTable/steadyTargets``.
-    var steadyTargets: [KernelReader.Target]?
+    var steadyTargets: [Int32: String]?
+    var steadySnapshots = 0
     var currentKind: ProcessHandleKind?
     var exitWatch: Int32 = -1
 
@@ -159,9 +165,22 @@ final class ProcessHandleTable {
 
     var hasRoom: Bool { descriptors.count < capacity }
 
-    /// The targets of the last snapshot when every one of their processes was alive in its cgroup
-    /// with a descriptor kept here (see `KernelReader.snapshot(targets:previous:handles:)`), else nil.
-    var steadyTargets: [KernelReader.Target]?
+    /// The targets of the last snapshot (PID → cgroups path) when every one of their processes was
+    /// alive in its cgroup with a descriptor kept here (see `KernelReader.snapshot(targets:previous:handles:)`),
+    /// else nil. A map, not a list: the runtime lists its containers in a new order every time.
+    var steadyTargets: [Int32: String]?
+
+    /// Set when this refresh took the previous snapshot as it was.
+    var tookSteadySnapshot = false
+
+    /// Whether `targets` are the steady ones, in any order.
+    func areSteady(_ targets: [KernelReader.Target]) -> Bool {
+        guard let steadyTargets, steadyTargets.count == targets.count else { return false }
+        return targets.allSatisfy { target in
+            guard let pid = target.pid, let path = target.cgroupsPath else { return false }
+            return steadyTargets[pid] == path
+        }
+    }
 
     /// Whether every target's process has a descriptor here that says it lives on (`statm`: each is
     /// read; process descriptors: none was reported exited).

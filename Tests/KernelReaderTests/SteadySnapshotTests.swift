@@ -20,7 +20,9 @@ struct SteadySnapshotTests {
         let reader = try Node.reader(tree)
         let first = reader.snapshot(targets: Node.targets, previous: nil, handles: handles)
         let second = reader.snapshot(targets: Node.targets, previous: first, handles: handles)
+        #expect(handles.steadySnapshots == 0, "the counters had not settled yet")
         let third = reader.snapshot(targets: Node.targets, previous: second, handles: handles)
+        #expect(handles.steadySnapshots == 1)
         #expect(third == second, "nothing moved: the previous snapshot, settled")
         #expect(third.systemOOMKillsSettled)
         #expect(third.processes[Node.pid]?.state == .sleeping)
@@ -38,6 +40,9 @@ struct SteadySnapshotTests {
             #expect(next.processes[Node.pid]?.state == .zombie)
             #expect(next.processes[Node.shim] != nil, "a zombie's parent is read")
             #expect(handles.count == 0)
+            #expect(handles.steadySnapshots == 1, "read, not taken")
+            _ = reader.snapshot(targets: Node.targets, previous: next, handles: handles)
+            #expect(handles.steadySnapshots == 1, "a zombie is never steady")
         }
     }
 
@@ -68,8 +73,11 @@ struct SteadySnapshotTests {
             #expect(next.cgroups[otherPath]?.populated == true)
             #expect(next.processes[Node.pid] == steady.processes[Node.pid])
             #expect(handles.count == 2)
-            // And steady again with both.
+            #expect(handles.steadySnapshots == 1)
+            // And steady again with both, listed in either order (the runtime's order changes).
             #expect(reader.snapshot(targets: targets, previous: next, handles: handles) == next)
+            #expect(reader.snapshot(targets: targets.reversed(), previous: next, handles: handles) == next)
+            #expect(handles.steadySnapshots == 3)
         }
     }
 
@@ -90,10 +98,13 @@ struct SteadySnapshotTests {
         var snapshot = reader.snapshot(targets: targets, previous: nil, handles: handles)
         #expect(snapshot.processes[child.pid]?.command == "sleep")
         #expect(ProcessHandlesTests.openHandles(of: child.pid, .processDescriptor) == 1)
-        // Until the system's OOM counter has settled (two equal readings), and then steady.
-        for _ in 0..<3 { snapshot = reader.snapshot(targets: targets, previous: snapshot, handles: handles) }
+        // Steady once the machine-wide OOM counter has settled (two equal readings; an OOM kill
+        // anywhere on this shared machine moves it, so a few more tries are allowed).
+        for _ in 0..<20 where handles.steadySnapshots == 0 {
+            snapshot = reader.snapshot(targets: targets, previous: snapshot, handles: handles)
+        }
+        #expect(handles.steadySnapshots > 0)
         let steady = snapshot
-        #expect(reader.snapshot(targets: targets, previous: steady, handles: handles).processes == steady.processes)
         child.kill()
         let after = reader.snapshot(targets: targets, previous: steady, handles: handles)
         #expect(after.queriedPIDs.contains(child.pid))
