@@ -65,10 +65,6 @@ struct Join {
         kubeletPodUIDs = uids
     }
 
-    func runtimeContainer(id: String) -> RuntimeContainer? {
-        runtimeIndexByID[id].map { runtime!.containers[$0] }
-    }
-
     /// Identity from CRI labels first (what the kubelet asked the runtime to run), then the sandbox,
     /// then the kubelet's own view.
     func ref(for container: RuntimeContainer) -> ContainerRef {
