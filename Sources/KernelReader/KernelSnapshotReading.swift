@@ -88,11 +88,6 @@ extension KernelReader {
             table.tookSteadySnapshot = true
             return reused
         }
-        defer {
-            table?.keepOnly(Set(targets.compactMap(\.pid)))
-            table?.steadyTargets = Self.steadyTargets(targets, in: snapshot, table: table)
-        }
-
         func read(_ pid: Int32, keepingOpenIn table: ProcessHandleTable?) {
             guard pid > 0, snapshot.queriedPIDs.contains(pid) == false, snapshot.readErrors[pid] == nil else { return }
             do {
@@ -127,18 +122,24 @@ extension KernelReader {
             let oomKills = known.map(\.oomKills) ?? readOOMKills(path: path, using: reader)
             snapshot.cgroups[path] = CgroupInfo(path: path, exists: true, populated: true, oomKills: oomKills)
         }
+        if let table {
+            table.keepOnly(Set(targets.compactMap(\.pid)))
+            table.steadyTargets = Self.steadyTargets(targets, living: living, in: snapshot, table: table)
+        }
         return snapshot
     }
 
     /// The targets by PID when the next refresh may take `snapshot` as it is if nothing moves: every
-    /// target has a process alive in its cgroup with a descriptor kept, and nothing failed to read.
-    private static func steadyTargets(_ targets: [Target], in snapshot: KernelSnapshot, table: ProcessHandleTable?) -> [Int32: String]? {
-        guard let table, snapshot.readErrors.isEmpty else { return nil }
+    /// target has a process alive in its cgroup (`living`, as the read found it) with a descriptor
+    /// kept, and nothing failed to read.
+    private static func steadyTargets(
+        _ targets: [Target], living: [Bool], in snapshot: KernelSnapshot, table: ProcessHandleTable
+    ) -> [Int32: String]? {
+        guard snapshot.readErrors.isEmpty else { return nil }
         var steady: [Int32: String] = [:]
         steady.reserveCapacity(targets.count)
-        for target in targets {
-            guard let pid = target.pid, let path = target.cgroupsPath, table.descriptors[pid] != nil,
-                let process = snapshot.processes[pid], livesIn(process, cgroupsPath: path),
+        for (target, living) in zip(targets, living) {
+            guard living, let pid = target.pid, let path = target.cgroupsPath, table.descriptors[pid] != nil,
                 steady.updateValue(path, forKey: pid) == nil
             else { return nil }
         }
