@@ -20,10 +20,9 @@ enum ProcessVerdict: Sendable, Hashable {
     static func of(
         _ container: UnsafePointer<RuntimeContainer>, kernel: KernelSnapshot?, configuration: CollectorConfiguration
     ) -> (verdict: ProcessVerdict, process: KernelProcess?, parent: KernelProcess?, ownership: ProcessOwnership?) {
-        guard let kernel, let pid = container.pointee.status?.pid, pid > 0, kernel.queriedPIDs.contains(pid) else {
-            return (.unknown, nil, nil, nil)
-        }
-        let status = container.pointee.status!
+        guard let kernel, let status = container.pointee.status, let pid = status.pid, pid > 0,
+            kernel.queriedPIDs.contains(pid)
+        else { return (.unknown, nil, nil, nil) }
         guard let process = kernel.processes[pid] else {
             return (.missing(detail: "pid \(pid) does not exist"), nil, nil, nil)
         }
