@@ -183,32 +183,23 @@ struct JSONScanner {
         while true {
             // A value starts here. A container with members goes on the stack and its first
             // member is read next.
-            switch try peekKind() {
+            let kind = try peekKind()
+            switch kind {
             case .string: _ = try string()
             case .number: _ = try number()
             case .bool: _ = try bool()
             case .null: try consumeNull()
-            case .object:
+            case .object, .array:
+                let isArray = kind == .array
                 try enter()
                 atFirstMember = false
                 skipWhitespace()
-                if offset < bytes.count, bytes[offset] == .closeBrace {
+                if offset < bytes.count, bytes[offset] == (isArray ? .closeBracket : .closeBrace) {
                     offset += 1
                     depth -= 1
                 } else {
-                    try skipKey()
-                    open.push(isArray: false)
-                    continue
-                }
-            case .array:
-                try enter()
-                atFirstMember = false
-                skipWhitespace()
-                if offset < bytes.count, bytes[offset] == .closeBracket {
-                    offset += 1
-                    depth -= 1
-                } else {
-                    open.push(isArray: true)
+                    if !isArray { try skipKey() }
+                    open.push(isArray: isArray)
                     continue
                 }
             }
