@@ -182,6 +182,19 @@ final class ChildProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Its reading once it sleeps: just spawned, it may still be running (exec, loading), and tests
+    /// that compare a later reading with this one need it settled.
+    @discardableResult
+    func asleep(reader: KernelReader) throws -> Model.KernelProcess {
+        var process: Model.KernelProcess?
+        let settled = try waitUntil(seconds: 5) {
+            process = try reader.process(pid: pid)
+            return process?.state == .sleeping
+        }
+        try #require(settled, "pid \(pid) did not fall asleep within 5 s")
+        return try #require(process)
+    }
+
     /// SIGKILL (works on a stopped process too), then reap.
     func kill() {
         if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }

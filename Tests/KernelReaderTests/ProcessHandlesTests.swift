@@ -41,11 +41,9 @@ struct ProcessHandlesTests {
         ProcessHandles(capacity: capacity, allowsProcessDescriptors: kind == .processDescriptor)
     }
 
-    /// A sleeper just started may still be running (exec, loading) at its first reading; tests
-    /// that check a kept reading says "sleeping" start from a settled one.
+    /// The child, once asleep (see ``ChildProcess/asleep(reader:)``).
     func asleep(_ child: ChildProcess) throws -> ChildProcess {
-        let settled = try waitUntil(seconds: 5) { try reader.process(pid: child.pid)?.state == .sleeping }
-        try #require(settled, "pid \(child.pid) did not fall asleep within 5 s")
+        try child.asleep(reader: reader)
         return child
     }
 

@@ -87,12 +87,9 @@ struct SteadySnapshotTests {
         let child = try ChildProcess(["/bin/sleep", "30"])
         defer { child.kill() }
         let reader = try KernelReader()
-        var process: KernelProcess?
-        #expect(try waitUntil(seconds: 5) {
-            process = try reader.process(pid: child.pid)
-            return process?.command == "sleep" && process?.state == .sleeping
-        })
-        let path = try #require(process?.cgroups.first?.path)
+        let process = try child.asleep(reader: reader)
+        #expect(process.command == "sleep")
+        let path = try #require(process.cgroups.first?.path)
         let targets = [KernelReader.Target(pid: child.pid, cgroupsPath: path)]
         let handles = ProcessHandles(capacity: 8)
         var snapshot = reader.snapshot(targets: targets, previous: nil, handles: handles)
