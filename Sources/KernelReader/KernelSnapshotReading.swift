@@ -1,10 +1,11 @@
 import Model
 
 /// One refresh's read of the kernel: what the collector judges, read as cheaply as the previous
-/// refresh allows. On a steady node (the same containers, every process alive in its cgroup, no OOM
-/// kill) that is one `/proc/vmstat` read and one `epoll_wait` (or one read of a kept `statm` per
-/// container process), and the previous snapshot is taken as it is; otherwise `stat`, parents and
-/// cgroups are read where they can be in doubt.
+/// refresh allows. Containers whose process lives on in its cgroup keep their previous entries and
+/// only the others are read (`stat`, parents and cgroups where they can be in doubt). On a steady
+/// node (the same containers, every process alive in its cgroup, no OOM kill) that is one
+/// `/proc/vmstat` read and one `epoll_wait` (or one read of a kept `statm` per container process),
+/// and the previous snapshot is taken as it is.
 extension KernelReader {
     /// A container as the kernel reader is asked about it: its process and its cgroup, paired so the
     /// reader can tell when the process itself answers for the cgroup.
@@ -59,7 +60,9 @@ extension KernelReader {
     ///
     /// `handles` keeps a descriptor of each target's process open from one refresh to the next (see
     /// ``ProcessHandles``): a process they show alive keeps its previous reading. The descriptors of
-    /// PIDs no longer among the targets are closed.
+    /// PIDs no longer among the targets are closed. With them, and `previous` the snapshot taken with
+    /// them last, a refresh starts from `previous` and reads only the targets in doubt (see
+    /// ``carryOver(_:to:table:using:)``): what it returns is what reading every target would give.
     public func snapshot(targets: [Target], previous: KernelSnapshot?, handles: ProcessHandles? = nil) -> KernelSnapshot {
         guard let handles else { return snapshot(targets: targets, previous: previous, table: nil) }
         return handles.withTable(procfsIsOwn: procfsIsOwn) { table in
@@ -69,25 +72,33 @@ extension KernelReader {
 
     private func snapshot(targets: [Target], previous: KernelSnapshot?, table: ProcessHandleTable?) -> KernelSnapshot {
         let reader = FileReader(capacity: Self.fileSizeLimit)
-        var snapshot = KernelSnapshot()
         // Read before any cgroup's counter: the kernel raises this one first.
-        snapshot.systemOOMKills = readSystemOOMKills(using: reader)
-        let countersUnchanged =
-            snapshot.systemOOMKills != nil && snapshot.systemOOMKills == previous?.systemOOMKills
-        snapshot.systemOOMKillsSettled = countersUnchanged
+        let systemOOMKills = readSystemOOMKills(using: reader)
+        let countersUnchanged = systemOOMKills != nil && systemOOMKills == previous?.systemOOMKills
         let keepCounters = countersUnchanged && previous?.systemOOMKillsSettled == true
-
-        // A steady node: the same containers as last time, every process was alive in its cgroup
-        // and still is (its kept descriptor says so), and no OOM kill anywhere. Reading it all again
-        // would rebuild `previous` entry by entry, which was most of what the kernel read cost.
-        if keepCounters, let previous, let table, previous.readErrors.isEmpty, table.areSteady(targets),
-            table.allLiveOn(targets, using: reader)
+        if keepCounters, let previous, let table,
+            let carried = carryOver(previous, to: targets, table: table, using: reader)
         {
-            var reused = previous
-            reused.systemOOMKillsSettled = true
-            table.tookSteadySnapshot = true
-            return reused
+            return carried
         }
+        var snapshot = KernelSnapshot()
+        snapshot.systemOOMKills = systemOOMKills
+        snapshot.systemOOMKillsSettled = countersUnchanged
+        let living = read(targets, into: &snapshot, previous: previous, keepCounters: keepCounters, table: table, using: reader)
+        if let table {
+            table.keepOnly(Set(targets.compactMap(\.pid)))
+            table.livingTargets = Self.livingTargets(targets, living: living, in: snapshot, table: table)
+        }
+        return snapshot
+    }
+
+    /// Reads `targets` into `snapshot`: each target's process, the parent of each process not alive
+    /// in its container's cgroup, and each target's cgroup. Returns, for each target, whether its
+    /// process lives in its cgroup.
+    private func read(
+        _ targets: [Target], into snapshot: inout KernelSnapshot, previous: KernelSnapshot?, keepCounters: Bool,
+        table: ProcessHandleTable?, using reader: FileReader
+    ) -> [Bool] {
         func read(_ pid: Int32, keepingOpenIn table: ProcessHandleTable?) {
             guard pid > 0, snapshot.queriedPIDs.contains(pid) == false, snapshot.readErrors[pid] == nil else { return }
             do {
@@ -122,28 +133,101 @@ extension KernelReader {
             let oomKills = known.map(\.oomKills) ?? readOOMKills(path: path, using: reader)
             snapshot.cgroups[path] = CgroupInfo(path: path, exists: true, populated: true, oomKills: oomKills)
         }
-        if let table {
-            table.keepOnly(Set(targets.compactMap(\.pid)))
-            table.steadyTargets = Self.steadyTargets(targets, living: living, in: snapshot, table: table)
+        return living
+    }
+
+    /// `previous` carried over to `targets`: the living targets (see ``LivingTargets``) whose
+    /// descriptor says their process lives on keep their entries as they are; the entries of every
+    /// other target, and of targets now gone, are taken out and the targets in doubt read again. The
+    /// result is what reading every target would give. With nothing in doubt and nothing gone, that
+    /// is `previous` itself (a steady node). Nil when there is nothing to carry over, or so much in
+    /// doubt that reading everything costs about the same.
+    ///
+    /// Only while no counter can have moved (`/proc/vmstat` settled): a living target's cgroup is
+    /// then its previous entry.
+    private func carryOver(
+        _ previous: KernelSnapshot, to targets: [Target], table: ProcessHandleTable, using reader: FileReader
+    ) -> KernelSnapshot? {
+        guard var known = table.livingTargets.take() else { return nil }
+        let doubtLimit = max(16, targets.count / 4)
+        var current = Set<Int32>(minimumCapacity: targets.count)
+        var doubtful: [Target] = []
+        for target in targets {
+            guard let pid = target.pid else {
+                doubtful.append(target)
+                continue
+            }
+            current.insert(pid)
+            if let path = target.cgroupsPath, known.path(of: pid) == path, previous.processes[pid] != nil,
+                table.liveness(of: pid, using: reader) == .alive
+            {
+                continue
+            }
+            doubtful.append(target)
+            if doubtful.count > doubtLimit { return nil }
         }
+        if doubtful.isEmpty, known.count == current.count, known.doubtfulPIDs.isEmpty, known.doubtfulPaths.isEmpty {
+            table.livingTargets = known
+            table.tookSteadySnapshot = true
+            return previous
+        }
+
+        var snapshot = previous
+        func forget(_ pid: Int32) {
+            snapshot.processes[pid] = nil
+            snapshot.queriedPIDs.remove(pid)
+            snapshot.readErrors[pid] = nil
+        }
+        // Living targets gone from the node, or in doubt now: their entries go.
+        let gone = known.pids(notIn: current)
+        for pid in gone + doubtful.compactMap(\.pid) {
+            guard let path = known.release(pid: pid) else { continue }
+            forget(pid)
+            snapshot.cgroups[path] = nil
+        }
+        // So do the entries the targets in doubt brought last time.
+        for pid in known.doubtfulPIDs where !known.claims(pid: pid) { forget(pid) }
+        for path in known.doubtfulPaths where !known.claims(path: path) { snapshot.cgroups[path] = nil }
+        // A cgroup shared with a living target: which entry stands depends on the targets' order, as
+        // a full read would find it.
+        if doubtful.contains(where: { $0.cgroupsPath.map(known.claims(path:)) == true }) { return nil }
+        for pid in known.doubtfulPIDs where !current.contains(pid) { table.drop(pid) }
+        for pid in gone { table.drop(pid) }
+        known.doubtfulPIDs = []
+        known.doubtfulPaths = []
+
+        let living = read(doubtful, into: &snapshot, previous: previous, keepCounters: true, table: table, using: reader)
+        for (target, living) in zip(doubtful, living) where living {
+            guard let pid = target.pid, let path = target.cgroupsPath, table.descriptors[pid] != nil else { continue }
+            _ = known.claim(pid: pid, path: path)
+        }
+        for target in doubtful {
+            if let pid = target.pid, !known.claims(pid: pid) {
+                known.doubtfulPIDs.append(pid)
+                if let parent = snapshot.processes[pid]?.ppid, !known.claims(pid: parent) { known.doubtfulPIDs.append(parent) }
+            }
+            if let path = target.cgroupsPath, !known.claims(path: path) { known.doubtfulPaths.append(path) }
+        }
+        table.livingTargets = known
+        table.carriedOver = true
         return snapshot
     }
 
-    /// The targets by PID when the next refresh may take `snapshot` as it is if nothing moves: every
-    /// target has a process alive in its cgroup (`living`, as the read found it) with a descriptor
-    /// kept, and nothing failed to read.
-    private static func steadyTargets(
+    /// What the next refresh may carry over from `snapshot`, read in full: the targets whose process
+    /// is alive in its cgroup (`living`, as the read found it) with a descriptor kept, and every other
+    /// entry as read in doubt.
+    private static func livingTargets(
         _ targets: [Target], living: [Bool], in snapshot: KernelSnapshot, table: ProcessHandleTable
-    ) -> [Int32: String]? {
-        guard snapshot.readErrors.isEmpty else { return nil }
-        var steady: [Int32: String] = [:]
-        steady.reserveCapacity(targets.count)
-        for (target, living) in zip(targets, living) {
-            guard living, let pid = target.pid, let path = target.cgroupsPath, table.descriptors[pid] != nil,
-                steady.updateValue(path, forKey: pid) == nil
-            else { return nil }
+    ) -> LivingTargets {
+        var known = LivingTargets()
+        for (target, living) in zip(targets, living) where living {
+            guard let pid = target.pid, let path = target.cgroupsPath, table.descriptors[pid] != nil else { continue }
+            _ = known.claim(pid: pid, path: path)
         }
-        return steady
+        known.doubtfulPIDs = snapshot.queriedPIDs.filter { !known.claims(pid: $0) }
+            + snapshot.readErrors.keys.filter { !known.claims(pid: $0) }
+        known.doubtfulPaths = snapshot.cgroups.keys.filter { !known.claims(path: $0) }
+        return known
     }
 
     /// A live (not zombie, not dead) process whose cgroups match the container's.

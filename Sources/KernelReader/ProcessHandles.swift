@@ -32,15 +32,20 @@ public final class ProcessHandles: Sendable {
     /// Whether process descriptors may be used where the procfs allows them (tests turn them off to
     /// exercise `statm` on the real procfs).
     public let allowsProcessDescriptors: Bool
+    /// Whether a refresh may start from the previous snapshot and read only the containers in doubt
+    /// (see `KernelReader.snapshot(targets:previous:handles:)`); tests turn it off to compare the
+    /// result with a read of every container.
+    public let carriesOver: Bool
     private let state = Mutex(HandleState())
 
     /// - Parameter capacity: by default what `RLIMIT_NOFILE` leaves once ``reservedDescriptors`` are
     ///   set aside for everything else the process opens. A node gives containers a limit far above
     ///   its container count (containerd's unit sets `LimitNOFILE=infinity`: 1,048,576); where the
     ///   limit is tighter, the processes beyond the capacity are read in full each refresh.
-    public init(capacity: Int? = nil, allowsProcessDescriptors: Bool = true) {
+    public init(capacity: Int? = nil, allowsProcessDescriptors: Bool = true, carriesOver: Bool = true) {
         self.capacity = capacity ?? Self.defaultCapacity()
         self.allowsProcessDescriptors = allowsProcessDescriptors
+        self.carriesOver = carriesOver
     }
 
     deinit {
@@ -54,6 +59,9 @@ public final class ProcessHandles: Sendable {
     /// `KernelReader.snapshot(targets:previous:handles:)`).
     public var steadySnapshots: Int { state.withLock { $0.steadySnapshots } }
 
+    /// How many snapshots were the previous one with only the containers in doubt read again.
+    public var carriedSnapshots: Int { state.withLock { $0.carriedSnapshots } }
+
     /// Runs `body` with the descriptors as a table it may change; one refresh at a time holds them.
     /// `procfsIsOwn`: whether the reader's procfs shows this process's PID namespace.
     func withTable<T>(procfsIsOwn: Bool, _ body: (ProcessHandleTable) -> T) -> T {
@@ -62,12 +70,13 @@ public final class ProcessHandles: Sendable {
             // The table takes the dictionary over (no copy) and gives it back when done.
             let table = ProcessHandleTable(
                 descriptors: state.descriptors, capacity: capacity, kind: kind, exitWatch: state.exitWatch)
-            table.steadyTargets = state.steadyTargets
+            table.livingTargets = carriesOver ? state.livingTargets.take() : nil
             state.descriptors = [:]
             defer {
                 state.descriptors = table.descriptors
-                state.steadyTargets = table.steadyTargets
+                state.livingTargets = table.livingTargets.take()
                 state.steadySnapshots += table.tookSteadySnapshot ? 1 : 0
+                state.carriedSnapshots += table.carriedOver ? 1 : 0
             }
             return body(table)
         }
@@ -93,9 +102,10 @@ enum ProcessHandleKind: Equatable {
 /// The descriptors between refreshes, and the epoll instance the process descriptors wait in.
 private struct HandleState {
     var descriptors: [Int32: Int32] = [:]
-    /// See ``ProcessHandleTable/steadyTargets``.
-    var steadyTargets: [Int32: String]?
+    /// See ``ProcessHandleTable/livingTargets``.
+    var livingTargets: LivingTargets?
     var steadySnapshots = 0
+    var carriedSnapshots = 0
     var currentKind: ProcessHandleKind?
     var exitWatch: Int32 = -1
 
@@ -110,7 +120,7 @@ private struct HandleState {
         if kind != currentKind {
             for fd in descriptors.values { _ = close(fd) }
             descriptors = [:]
-            steadyTargets = nil
+            livingTargets = nil
             currentKind = kind
         }
         return kind
@@ -165,32 +175,14 @@ final class ProcessHandleTable {
 
     var hasRoom: Bool { descriptors.count < capacity }
 
-    /// The targets of the last snapshot (PID → cgroups path) when every one of their processes was
-    /// alive in its cgroup with a descriptor kept here (see `KernelReader.snapshot(targets:previous:handles:)`),
-    /// else nil. A map, not a list: the runtime lists its containers in a new order every time.
-    var steadyTargets: [Int32: String]?
+    /// What the last snapshot knew for sure, and what it read in doubt (see ``LivingTargets``); nil
+    /// when nothing may be carried over (the first refresh, or a change of descriptor kind).
+    var livingTargets: LivingTargets?
 
     /// Set when this refresh took the previous snapshot as it was.
     var tookSteadySnapshot = false
-
-    /// Whether `targets` are the steady ones, in any order.
-    func areSteady(_ targets: [KernelReader.Target]) -> Bool {
-        guard let steadyTargets, steadyTargets.count == targets.count else { return false }
-        return targets.allSatisfy { target in
-            guard let pid = target.pid, let path = target.cgroupsPath else { return false }
-            return steadyTargets[pid] == path
-        }
-    }
-
-    /// Whether every target's process has a descriptor here that says it lives on (`statm`: each is
-    /// read; process descriptors: none was reported exited).
-    func allLiveOn(_ targets: [KernelReader.Target], using reader: FileReader) -> Bool {
-        if kind == .processDescriptor, !exited.isEmpty { return false }
-        return targets.allSatisfy { target in
-            guard let pid = target.pid else { return false }
-            return liveness(of: pid, using: reader) == .alive
-        }
-    }
+    /// Set when this refresh carried the previous snapshot over and read only what was in doubt.
+    var carriedOver = false
 
     /// Whether the process kept for `pid` lives on.
     func liveness(of pid: Int32, using reader: FileReader) -> Liveness? {
