@@ -23,7 +23,7 @@ extension KernelReader {
     /// What the collector judges: the process (and its parent) and the cgroup of every container
     /// the runtime lists as RUNNING. `previous` and `handles` as for ``snapshot(targets:previous:handles:)``.
     public func snapshot(
-        ofRunningContainersIn runtime: RuntimeSnapshot?, previous: KernelSnapshot?, handles: ProcessHandles? = nil
+        ofRunningContainersIn runtime: RuntimeSnapshot?, previous: consuming KernelSnapshot?, handles: ProcessHandles? = nil
     ) -> KernelSnapshot {
         let targets = (runtime?.containers ?? []).compactMap { container -> Target? in
             guard container.state == .running, let status = container.status else { return nil }
@@ -63,23 +63,27 @@ extension KernelReader {
     /// PIDs no longer among the targets are closed. With them, and `previous` the snapshot taken with
     /// them last, a refresh starts from `previous` and reads only the targets in doubt (see
     /// ``carryOver(_:to:table:using:)``): what it returns is what reading every target would give.
-    public func snapshot(targets: [Target], previous: KernelSnapshot?, handles: ProcessHandles? = nil) -> KernelSnapshot {
+    ///
+    /// `previous` is taken, not copied, where the caller lets it go: carried over, it is changed in
+    /// place, which a copy kept elsewhere would turn into a copy of every entry.
+    public func snapshot(targets: [Target], previous: consuming KernelSnapshot?, handles: ProcessHandles? = nil) -> KernelSnapshot {
         guard let handles else { return snapshot(targets: targets, previous: previous, table: nil) }
+        var owned = consume previous
         return handles.withTable(procfsIsOwn: procfsIsOwn) { table in
-            snapshot(targets: targets, previous: previous, table: table)
+            snapshot(targets: targets, previous: owned.take(), table: table)
         }
     }
 
-    private func snapshot(targets: [Target], previous: KernelSnapshot?, table: ProcessHandleTable?) -> KernelSnapshot {
+    private func snapshot(targets: [Target], previous: consuming KernelSnapshot?, table: ProcessHandleTable?) -> KernelSnapshot {
         let reader = FileReader(capacity: Self.fileSizeLimit)
         // Read before any cgroup's counter: the kernel raises this one first.
         let systemOOMKills = readSystemOOMKills(using: reader)
         let countersUnchanged = systemOOMKills != nil && systemOOMKills == previous?.systemOOMKills
         let keepCounters = countersUnchanged && previous?.systemOOMKillsSettled == true
-        if keepCounters, let previous, let table,
-            let carried = carryOver(previous, to: targets, table: table, using: reader)
+        if keepCounters, let table, let plan = previous.flatMap({ planCarryOver($0, to: targets, table: table, using: reader) }),
+            let owned = previous.take()
         {
-            return carried
+            return carryOver(owned, plan: plan, table: table, using: reader)
         }
         var snapshot = KernelSnapshot()
         snapshot.systemOOMKills = systemOOMKills
@@ -136,19 +140,22 @@ extension KernelReader {
         return living
     }
 
-    /// `previous` carried over to `targets`: the living targets (see ``LivingTargets``) whose
-    /// descriptor says their process lives on keep their entries as they are; the entries of every
-    /// other target, and of targets now gone, are taken out and the targets in doubt read again. The
-    /// result is what reading every target would give. With nothing in doubt and nothing gone, that
-    /// is `previous` itself (a steady node). Nil when there is nothing to carry over, or so much in
-    /// doubt that reading everything costs about the same.
-    ///
-    /// Only while no counter can have moved (`/proc/vmstat` settled): a living target's cgroup is
-    /// then its previous entry.
-    private func carryOver(
-        _ previous: KernelSnapshot, to targets: [Target], table: ProcessHandleTable, using reader: FileReader
-    ) -> KernelSnapshot? {
-        guard var known = table.livingTargets.take() else { return nil }
+    /// What carrying `previous` over to `targets` takes (see ``carryOver(_:plan:table:using:)``).
+    private struct CarryOverPlan {
+        /// The last snapshot's living targets and doubtful entries.
+        var known: LivingTargets
+        /// The targets' PIDs.
+        var current: Set<Int32>
+        /// The targets read again: not living last time, or their process did not live on.
+        var doubtful: [Target]
+    }
+
+    /// Which targets are in doubt, if `previous` may be carried over to `targets`: nil when there is
+    /// nothing to carry over, or so much in doubt that reading everything costs about the same.
+    private func planCarryOver(
+        _ previous: borrowing KernelSnapshot, to targets: [Target], table: ProcessHandleTable, using reader: FileReader
+    ) -> CarryOverPlan? {
+        guard let known = table.livingTargets.take() else { return nil }
         let doubtLimit = max(16, targets.count / 4)
         var current = Set<Int32>(minimumCapacity: targets.count)
         var doubtful: [Target] = []
@@ -158,7 +165,8 @@ extension KernelReader {
                 continue
             }
             current.insert(pid)
-            if let path = target.cgroupsPath, known.path(of: pid) == path, previous.processes[pid] != nil,
+            // `index(forKey:)`: whether there is an entry, without copying it out.
+            if let path = target.cgroupsPath, known.path(of: pid) == path, previous.processes.index(forKey: pid) != nil,
                 table.liveness(of: pid, using: reader) == .alive
             {
                 continue
@@ -166,6 +174,30 @@ extension KernelReader {
             doubtful.append(target)
             if doubtful.count > doubtLimit { return nil }
         }
+        // A cgroup shared with a living target that stays: which entry stands depends on the
+        // targets' order, as a full read would find it.
+        let doubtfulPIDs = Set(doubtful.compactMap(\.pid))
+        for target in doubtful {
+            guard let path = target.cgroupsPath, let owner = known.pid(claiming: path) else { continue }
+            if owner != target.pid, current.contains(owner), !doubtfulPIDs.contains(owner) { return nil }
+        }
+        return CarryOverPlan(known: known, current: current, doubtful: doubtful)
+    }
+
+    /// `previous` carried over as `plan` says: the living targets (see ``LivingTargets``) whose
+    /// descriptor says their process lives on keep their entries as they are; the entries of every
+    /// other target, and of targets now gone, are taken out and the targets in doubt read again. The
+    /// result is what reading every target would give. With nothing in doubt and nothing gone, that
+    /// is `previous` itself (a steady node).
+    ///
+    /// Only while no counter can have moved (`/proc/vmstat` settled): a living target's cgroup is
+    /// then its previous entry.
+    private func carryOver(
+        _ previous: consuming KernelSnapshot, plan: consuming CarryOverPlan, table: ProcessHandleTable, using reader: FileReader
+    ) -> KernelSnapshot {
+        var known = plan.known
+        let current = plan.current
+        let doubtful = plan.doubtful
         if doubtful.isEmpty, known.count == current.count, known.doubtfulPIDs.isEmpty, known.doubtfulPaths.isEmpty {
             table.livingTargets = known
             table.tookSteadySnapshot = true
@@ -173,30 +205,32 @@ extension KernelReader {
         }
 
         var snapshot = previous
+        // What is taken out, as the reads in doubt know it from the last refresh.
+        var removed = KernelSnapshot()
         func forget(_ pid: Int32) {
-            snapshot.processes[pid] = nil
+            if let process = snapshot.processes.removeValue(forKey: pid) { removed.processes[pid] = process }
             snapshot.queriedPIDs.remove(pid)
             snapshot.readErrors[pid] = nil
+        }
+        func forget(_ path: String) {
+            if let cgroup = snapshot.cgroups.removeValue(forKey: path) { removed.cgroups[path] = cgroup }
         }
         // Living targets gone from the node, or in doubt now: their entries go.
         let gone = known.pids(notIn: current)
         for pid in gone + doubtful.compactMap(\.pid) {
             guard let path = known.release(pid: pid) else { continue }
             forget(pid)
-            snapshot.cgroups[path] = nil
+            forget(path)
         }
         // So do the entries the targets in doubt brought last time.
         for pid in known.doubtfulPIDs where !known.claims(pid: pid) { forget(pid) }
-        for path in known.doubtfulPaths where !known.claims(path: path) { snapshot.cgroups[path] = nil }
-        // A cgroup shared with a living target: which entry stands depends on the targets' order, as
-        // a full read would find it.
-        if doubtful.contains(where: { $0.cgroupsPath.map(known.claims(path:)) == true }) { return nil }
+        for path in known.doubtfulPaths where !known.claims(path: path) { forget(path) }
         for pid in known.doubtfulPIDs where !current.contains(pid) { table.drop(pid) }
         for pid in gone { table.drop(pid) }
         known.doubtfulPIDs = []
         known.doubtfulPaths = []
 
-        let living = read(doubtful, into: &snapshot, previous: previous, keepCounters: true, table: table, using: reader)
+        let living = read(doubtful, into: &snapshot, previous: removed, keepCounters: true, table: table, using: reader)
         for (target, living) in zip(doubtful, living) where living {
             guard let pid = target.pid, let path = target.cgroupsPath, table.descriptors[pid] != nil else { continue }
             _ = known.claim(pid: pid, path: path)

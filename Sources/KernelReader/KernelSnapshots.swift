@@ -20,7 +20,8 @@ public final class KernelSnapshots: Sendable {
     /// a second caller waits for the first.
     public func next(ofRunningContainersIn runtime: RuntimeSnapshot?) -> KernelSnapshot {
         previous.withLock { previous in
-            let snapshot = reader.snapshot(ofRunningContainersIn: runtime, previous: previous, handles: handles)
+            // Taken out, so carrying it over changes it in place instead of copying it.
+            let snapshot = reader.snapshot(ofRunningContainersIn: runtime, previous: previous.take(), handles: handles)
             previous = snapshot
             return snapshot
         }

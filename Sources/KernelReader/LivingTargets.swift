@@ -23,6 +23,8 @@ struct LivingTargets {
 
     func claims(path: String) -> Bool { pidsByPath[path] != nil }
 
+    func pid(claiming path: String) -> Int32? { pidsByPath[path] }
+
     func claims(pid: Int32) -> Bool { pathsByPID[pid] != nil }
 
     /// Records a living target; false when its PID or path is another target's already.
