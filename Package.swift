@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "Model", swiftSettings: strict),
         // SIGTERM/SIGINT handling shared by the executables.
         .target(name: "ProcessSignals", swiftSettings: strict),
+        // glibc malloc settings, shared by the exporter and the benchmarks that measure it.
+        .target(name: "MallocTuning", swiftSettings: strict),
         .target(name: "Exposition", swiftSettings: strict),
         // Collector uses KernelReader's pure cgroup path rules only; it performs no I/O.
         .target(name: "Collector", dependencies: ["Model", "Exposition", "KernelReader"], swiftSettings: strict),
@@ -81,7 +83,7 @@ let package = Package(
             name: "CrisyncApp",
             dependencies: [
                 "Model", "Exposition", "Collector", "Server", "KernelReader", "RuntimeReader", "KubeletReader",
-                "ProcessSignals", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ProcessSignals", "MallocTuning", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
@@ -136,7 +138,7 @@ let package = Package(
             name: "crisync-bench",
             dependencies: [
                 "Model", "Exposition", "Collector", "KernelReader", "RuntimeReader", "KubeletReader", "Server",
-                "CRITestSupport", "KubeletTestSupport", "LabSupport", "ProcessSignals",
+                "CRITestSupport", "KubeletTestSupport", "LabSupport", "ProcessSignals", "MallocTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -156,7 +158,7 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KubeletReaderTests", dependencies: ["KubeletReader", "Model", "KubeletTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "Model", "Exposition"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "LabSupport", "Collector", "RuntimeReader", "KubeletReader", "Model", "Exposition", "KernelReader", "Server"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "CrisyncAppTests", dependencies: ["CrisyncApp", "CRITestSupport", "KubeletTestSupport", "LabSupport", "Collector", "RuntimeReader", "KubeletReader", "Model", "Exposition", "KernelReader", "Server", "MallocTuning"], resources: [.copy("Fixtures")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

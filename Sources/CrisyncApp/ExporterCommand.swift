@@ -2,6 +2,7 @@ import ArgumentParser
 import Collector
 import Foundation
 import Logging
+import MallocTuning
 import ProcessSignals
 import Server
 
@@ -24,7 +25,7 @@ struct ExporterCommand: AsyncParsableCommand {
     func run() async throws {
         // Before listening: a SIGTERM during start-up (a pod deleted at once) must stop us cleanly.
         let termination = TerminationSignal.install()
-        MallocArenas.limit(to: 2)
+        MallocTuning.applyDefaults()
         log.bootstrap()
         let logger = Logger(label: "crisync")
         let server: HTTPServer

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KubeletReader
+import MallocTuning
 import RuntimeReader
 
 /// `crisync-bench refresh`: crisync's refresh against the real containerd and a kubelet, measured
@@ -30,6 +31,7 @@ struct RefreshCommand: AsyncParsableCommand {
     @Option(help: "JSON-lines file the record is appended to.") var results: String
 
     func run() async throws {
+        MallocTuning.applyDefaults()  // as the exporter runs
         let pipeline = try RefreshPipeline(
             runtimeEndpoint: runtimeEndpoint, kubeletURL: kubeletURL, procRoot: procRoot, cgroupRoot: cgroupRoot)
         do {

@@ -3,6 +3,7 @@ import Collector
 import Exposition
 import Foundation
 import KernelReader
+import MallocTuning
 import Model
 
 /// `crisync-bench synthetic`: the per-refresh cost of everything crisync does after the network
@@ -29,6 +30,7 @@ struct SyntheticCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MallocTuning.applyDefaults()  // as the exporter runs
         let setupStart = ProcessMeter.now()
         let node = try SyntheticNode(containerCount: containers, root: root)
         let setupSeconds = ProcessMeter.now() - setupStart
