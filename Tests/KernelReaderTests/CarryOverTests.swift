@@ -97,22 +97,10 @@ struct CarryOverTests {
         }
     }
 
-    /// A small deterministic generator (SplitMix64), so a failure replays.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: [1, 2, 3] as [UInt64])
     func carryingOverGivesWhatReadingEverythingGives(seed: UInt64) throws {
         try withScratchTree { tree in
-            var random = SplitMix(state: seed)
+            var random = SplitMix64(seed: seed)  // so a failure replays
             var node = try FixtureNode(tree: tree)
             for index in 0..<24 { try node.add(elsewhere: index % 8 == 0) }
             let reader = try Node.reader(tree)
