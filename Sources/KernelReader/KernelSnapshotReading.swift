@@ -62,7 +62,7 @@ extension KernelReader {
     /// ``ProcessHandles``): a process they show alive keeps its previous reading. The descriptors of
     /// PIDs no longer among the targets are closed. With them, and `previous` the snapshot taken with
     /// them last, a refresh starts from `previous` and reads only the targets in doubt (see
-    /// ``carryOver(_:to:table:using:)``): what it returns is what reading every target would give.
+    /// ``carryOver(_:plan:table:using:)``): what it returns is what reading every target would give.
     ///
     /// `previous` is taken, not copied, where the caller lets it go: carried over, it is changed in
     /// place, which a copy kept elsewhere would turn into a copy of every entry.
