@@ -104,29 +104,26 @@ public final class CRIClient: Sendable {
     }
 
     public func listPodSandboxes() async throws(RuntimeReaderError) -> [RuntimeSandbox] {
-        let listing = try await listing(
+        try await listing(
             .listPodSandbox, Runtime_V1_ListPodSandboxRequest(), Runtime_V1_RuntimeService.Method.ListPodSandbox.descriptor,
-            as: Runtime_V1_SandboxListing.self)
-        return listing.items.map(RuntimeSandbox.init(listed:))
+            .sandboxes)
     }
 
     public func listContainers() async throws(RuntimeReaderError) -> [RuntimeContainer] {
-        let listing = try await listing(
+        try await listing(
             .listContainers, Runtime_V1_ListContainersRequest(), Runtime_V1_RuntimeService.Method.ListContainers.descriptor,
-            as: Runtime_V1_ContainerListing.self)
-        return listing.containers.map(RuntimeContainer.init(listed:))
+            .containers)
     }
 
-    /// A listing decoded through its lean view (`ContainerListing`, `SandboxListing` in `api.proto`):
-    /// only the fields crisync reads.
-    private func listing<Request: SwiftProtobuf.Message, View: SwiftProtobuf.Message>(
-        _ method: CRIMethod, _ request: Request, _ descriptor: MethodDescriptor, as view: View.Type
-    ) async throws(RuntimeReaderError) -> View {
+    /// A listing decoded from its wire bytes by ``ListingDecoder``: only the fields crisync reads.
+    private func listing<Request: SwiftProtobuf.Message, Listing: Sendable>(
+        _ method: CRIMethod, _ request: Request, _ descriptor: MethodDescriptor, _ deserializer: ListingDeserializer<Listing>
+    ) async throws(RuntimeReaderError) -> Listing {
         let grpcClient = self.grpcClient
         return try await unary(method) { _, options in
             try await grpcClient.unary(
                 request: ClientRequest(message: request), descriptor: descriptor, serializer: ProtobufSerializer<Request>(),
-                deserializer: ListingDeserializer<View>(), options: options
+                deserializer: deserializer, options: options
             ) { try $0.message }
         }
     }

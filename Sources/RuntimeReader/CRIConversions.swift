@@ -23,40 +23,6 @@ extension RuntimeSandboxState {
     }
 }
 
-extension RuntimeSandbox {
-    init(listed sandbox: Runtime_V1_ListedSandbox) {
-        self.init(
-            id: sandbox.id, name: sandbox.metadata.name, namespace: sandbox.metadata.namespace,
-            uid: sandbox.metadata.uid, attempt: sandbox.metadata.attempt, state: RuntimeSandboxState(cri: sandbox.state),
-            createdAtNanos: sandbox.createdAt, labels: KubernetesLabels(listed: sandbox.labels))
-    }
-}
-
-extension RuntimeContainer {
-    init(listed container: Runtime_V1_ListedContainer) {
-        self.init(
-            id: container.id, sandboxID: container.podSandboxID, name: container.metadata.name,
-            attempt: container.metadata.attempt, state: RuntimeContainerState(cri: container.state),
-            createdAtNanos: container.createdAt, labels: KubernetesLabels(listed: container.labels))
-    }
-}
-
-extension KubernetesLabels {
-    /// From a map's wire entries; a key given twice takes its last value, as a map decoder would.
-    init(listed entries: [Runtime_V1_ListedLabel]) {
-        self.init()
-        for entry in entries {
-            switch entry.key {
-            case Self.namespaceKey: namespace = entry.value
-            case Self.podNameKey: podName = entry.value
-            case Self.podUIDKey: podUID = entry.value
-            case Self.containerNameKey: containerName = entry.value
-            default: break
-            }
-        }
-    }
-}
-
 extension RuntimeContainer {
     /// A container known only from a `ContainerStatus` (an event's), without the verbose info.
     init(cri status: Runtime_V1_ContainerStatus, sandboxID: String) {

@@ -14,23 +14,22 @@ struct CRIConversionTests {
         var response = Runtime_V1_ListContainersResponse()
         response.containers = [container]
         let bytes: [UInt8] = try response.serializedBytes()
-        let listing = try ListingDeserializer<Runtime_V1_ContainerListing>().deserialize(bytes)
-        try #require(listing.containers.count == 1)
-        #expect(listing.unknownFields.data.isEmpty && listing.containers[0].unknownFields.data.isEmpty, "skipped, not kept")
-        return RuntimeContainer(listed: listing.containers[0])
+        let listing = try ListingDeserializer<[RuntimeContainer]>.containers.deserialize(bytes)
+        try #require(listing.count == 1)
+        return listing[0]
     }
 
     static func listed(_ sandbox: Runtime_V1_PodSandbox) throws -> RuntimeSandbox {
         var response = Runtime_V1_ListPodSandboxResponse()
         response.items = [sandbox]
         let bytes: [UInt8] = try response.serializedBytes()
-        let listing = try ListingDeserializer<Runtime_V1_SandboxListing>().deserialize(bytes)
-        try #require(listing.items.count == 1)
-        return RuntimeSandbox(listed: listing.items[0])
+        let listing = try ListingDeserializer<[RuntimeSandbox]>.sandboxes.deserialize(bytes)
+        try #require(listing.count == 1)
+        return listing[0]
     }
 
-    /// What the listing view leaves out (annotations, image) is read past; a label given twice
-    /// keeps its last value, as a map decoder does.
+    /// What the listing leaves out (annotations, image, other labels) is read past; a label given
+    /// twice keeps its last value, as a map decoder does.
     @Test func listingSkipsWhatCrisyncDoesNotRead() throws {
         var container = Runtime_V1_Container()
         container.id = "c9"
@@ -46,19 +45,16 @@ struct CRIConversionTests {
             id: "c9", sandboxID: "s9", name: "app", attempt: 0, state: .running, createdAtNanos: 1_790_000_000_000_000_000,
             labels: KubernetesLabels(podName: "web-0", containerName: "app")))
 
-        // Two entries for one key on the wire (a map is a repeated entry message).
-        var first = Runtime_V1_ListedLabel()
-        first.key = KubernetesLabels.namespaceKey
-        first.value = "old"
-        var second = first
-        second.value = "new"
-        var listed = Runtime_V1_ListedContainer()
-        listed.labels = [first, second]
-        var listing = Runtime_V1_ContainerListing()
-        listing.containers = [listed]
-        let asMap = try Runtime_V1_ListContainersResponse(serializedBytes: try listing.serializedBytes() as [UInt8])
-        #expect(asMap.containers[0].labels[KubernetesLabels.namespaceKey] == "new")
-        #expect(KubernetesLabels(listed: [first, second]).namespace == "new")
+        // Two entries for one key on the wire: two encodings of one container, one after the other,
+        // are one container to a protobuf decoder, its labels map merged.
+        var old = container
+        old.labels = [KubernetesLabels.namespaceKey: "old"]
+        var new = container
+        new.labels = [KubernetesLabels.namespaceKey: "new"]
+        let merged: [UInt8] = try old.serializedBytes() + new.serializedBytes()
+        #expect(try Runtime_V1_Container(serializedBytes: merged).labels[KubernetesLabels.namespaceKey] == "new")
+        let listing = try ListingDeserializer<[RuntimeContainer]>.containers.deserialize(ListingDecoderTests.response(merged))
+        #expect(listing.map(\.labels.namespace) == ["new"])
     }
 
     /// A real ContainerStatus(verbose) answer, as protobuf text, parsed the way the reader does.
