@@ -9,32 +9,29 @@ import Model
 enum ListingDecoder {
     /// `ListContainersResponse`: `repeated Container containers = 1`.
     static func containers(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> [RuntimeContainer] {
-        var reader = ProtobufWireReader(bytes)
-        var containers: [RuntimeContainer] = []
-        while let (number, wireType) = try reader.nextField() {
-            guard number == 1 else {
-                try reader.skip(field: number, wireType)
-                continue
-            }
-            var element = try reader.message(field: number, wireType)
-            containers.append(try container(&element))
-        }
-        return containers
+        try elements(of: bytes, decode: container)
     }
 
     /// `ListPodSandboxResponse`: `repeated PodSandbox items = 1`.
     static func sandboxes(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> [RuntimeSandbox] {
+        try elements(of: bytes, decode: sandbox)
+    }
+
+    /// The elements of a response's field 1 (both listings keep their items there).
+    private static func elements<Element>(
+        of bytes: UnsafeRawBufferPointer, decode: (inout ProtobufWireReader) throws(ProtobufWireError) -> Element
+    ) throws(ProtobufWireError) -> [Element] {
         var reader = ProtobufWireReader(bytes)
-        var sandboxes: [RuntimeSandbox] = []
+        var elements: [Element] = []
         while let (number, wireType) = try reader.nextField() {
             guard number == 1 else {
                 try reader.skip(field: number, wireType)
                 continue
             }
             var element = try reader.message(field: number, wireType)
-            sandboxes.append(try sandbox(&element))
+            elements.append(try decode(&element))
         }
-        return sandboxes
+        return elements
     }
 
     /// `Container`: id 1, pod_sandbox_id 2, metadata 3 (`ContainerMetadata`: name 1, attempt 2),
