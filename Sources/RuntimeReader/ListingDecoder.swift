@@ -119,18 +119,15 @@ enum ListingDecoder {
         }
     }
 
+    /// An enum is an int32 on the wire; the CRI conversions decide what each value means (one this
+    /// subset does not know included).
     private static func containerState(_ value: UInt64) -> RuntimeContainerState {
-        // An enum is an int32 on the wire; a value this subset does not know is "unknown".
-        switch Int32(truncatingIfNeeded: value) {
-        case 0: .created
-        case 1: .running
-        case 2: .exited
-        default: .unknown
-        }
+        let raw = Int(Int32(truncatingIfNeeded: value))
+        return RuntimeContainerState(cri: Runtime_V1_ContainerState(rawValue: raw) ?? .UNRECOGNIZED(raw))
     }
 
     private static func sandboxState(_ value: UInt64) -> RuntimeSandboxState {
-        // A state this subset does not know is not "ready": nothing promises the pod works.
-        Int32(truncatingIfNeeded: value) == 0 ? .ready : .notReady
+        let raw = Int(Int32(truncatingIfNeeded: value))
+        return RuntimeSandboxState(cri: Runtime_V1_PodSandboxState(rawValue: raw) ?? .UNRECOGNIZED(raw))
     }
 }
