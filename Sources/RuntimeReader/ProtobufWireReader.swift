@@ -72,13 +72,7 @@ struct ProtobufWireReader {
 
     /// A string field, checked to be UTF-8.
     mutating func string(field: Int, _ wireType: WireType) throws(ProtobufWireError) -> String {
-        try expect(.lengthDelimited, field: field, wireType)
-        let (start, count) = try lengthDelimited()
-        let utf8 = UnsafeRawBufferPointer(rebasing: bytes[start..<start + count]).assumingMemoryBound(to: UInt8.self)
-        guard let string = String(validating: utf8, as: UTF8.self) else {
-            throw ProtobufWireError(offset: start, reason: "field \(field) is not UTF-8")
-        }
-        return string
+        String(decoding: try utf8(field: field, wireType), as: UTF8.self)
     }
 
     /// A string field's bytes, checked to be UTF-8, without building the string.
