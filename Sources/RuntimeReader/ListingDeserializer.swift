@@ -13,12 +13,12 @@ struct ListingDeserializer<Listing: Sendable>: MessageDeserializer {
             throw RPCError(code: .invalidArgument, message: "can't decode \(name)", cause: error)
         }
     }
+}
 
-    static var containers: ListingDeserializer<[RuntimeContainer]> {
-        .init(name: "ListContainersResponse", decode: ListingDecoder.containers)
-    }
+extension ListingDeserializer where Listing == [RuntimeContainer] {
+    static var containers: Self { .init(name: "ListContainersResponse", decode: ListingDecoder.containers) }
+}
 
-    static var sandboxes: ListingDeserializer<[RuntimeSandbox]> {
-        .init(name: "ListPodSandboxResponse", decode: ListingDecoder.sandboxes)
-    }
+extension ListingDeserializer where Listing == [RuntimeSandbox] {
+    static var sandboxes: Self { .init(name: "ListPodSandboxResponse", decode: ListingDecoder.sandboxes) }
 }
