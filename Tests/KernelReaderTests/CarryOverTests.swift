@@ -11,8 +11,7 @@ import Testing
 @Suite("Carried-over kernel snapshots")
 struct CarryOverTests {
     typealias Node = KernelSnapshotReuseTests
-    static let alive = "1096 206 182 5 0 102 0\n"
-    static let exited = "0 0 0 0 0 0 0\n"
+    typealias Statm = SteadySnapshotTests
 
     /// A container of the fixture node: its process, its cgroup, and what happened to them.
     struct Container {
@@ -52,7 +51,7 @@ struct CarryOverTests {
             let path = "/kubepods.slice/pod-\(pid % 7)/ctr-\(pid)"
             let stat = Node.statLine(pid: pid, command: "app", state: "S", ppid: Node.shim, start: Int(pid))
             try tree.write("proc/\(pid)/stat", unreadable ? "\(pid) (app" : stat)
-            try tree.write("proc/\(pid)/statm", CarryOverTests.alive)
+            try tree.write("proc/\(pid)/statm", Statm.alive)
             try tree.write("proc/\(pid)/cgroup", "0::\(elsewhere ? "/other.slice/x" : path)\n")
             try tree.write("cgroup\(path)/cgroup.events", "populated 1\n")
             try tree.write("cgroup\(path)/memory.events", "oom_kill 0\n")
@@ -69,7 +68,7 @@ struct CarryOverTests {
         mutating func exit(_ pid: Int32) throws {
             containers[pid]?.healthy = false
             guard FileManager.default.fileExists(atPath: tree.root + "/proc/\(pid)") else { return }
-            try tree.write("proc/\(pid)/statm", CarryOverTests.exited)
+            try tree.write("proc/\(pid)/statm", Statm.exited)
             try tree.write("proc/\(pid)/stat", Node.statLine(pid: pid, command: "app", state: "Z", ppid: Node.shim, start: Int(pid)))
         }
 
