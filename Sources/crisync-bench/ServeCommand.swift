@@ -99,3 +99,18 @@ struct ServeRecord: Codable {
 
     var perNodeSize: Bool { purpose == "node-size" }
 }
+
+/// One server's wrk windows at one encoding and connection count, and their medians: the serving
+/// targets compare medians, so one window disturbed by a neighbour on the VM does not decide them.
+struct ServingFigure {
+    var windows: [ServeRecord]
+    var requestsPerSecond: Summary
+    var p99Ms: Summary
+
+    init?(_ windows: [ServeRecord]) {
+        guard !windows.isEmpty else { return nil }
+        self.windows = windows
+        requestsPerSecond = Summary(windows.map(\.requestsPerSecond))
+        p99Ms = Summary(windows.map(\.p99Ms))
+    }
+}
