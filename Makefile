@@ -6,9 +6,10 @@ build:
 	scripts/deps.sh build
 	swift build
 
+# The shipped binary's build (scripts/release.flags), as deploy/Containerfile and `make bench` build it.
 release:
 	scripts/deps.sh build
-	swift build -c release
+	swift build $$(cat scripts/release.flags) --product crisync-exporter
 
 run demo:
 	scripts/demo.sh

@@ -11,6 +11,9 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// The linker runs elsewhere than here; the symbol order file is named by its absolute path.
+let packageDirectory = String(#filePath.dropLast("/Package.swift".count))
+
 let package = Package(
     name: "crisync",
     platforms: [.macOS(.v15)],
@@ -88,14 +91,21 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(
-            name: "crisync-exporter", dependencies: ["CrisyncApp"], swiftSettings: strict,
+            name: "crisync-exporter", dependencies: ["CrisyncApp"], exclude: ["symbol-order.txt"], swiftSettings: strict,
             // The shipped binary (release) is linked by lld, with relative relocations packed (RELR,
             // glibc 2.36+) and without exporting its 50,000 symbols: the loader then reads and writes
             // kilobytes at start instead of 5 MiB of relocations and symbol tables, and the process
             // starts 8 MiB smaller (BENCHMARKS.md). lld ships with the Swift toolchain.
+            // The functions that run are laid out first and together (symbol-order.txt, from
+            // scripts/regen-link-order.sh), so the code kept resident is what runs, not the 64 KiB
+            // around each of them; functions gone since the list was made are not warned about.
             linkerSettings: [
                 .unsafeFlags(
-                    ["-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+                    [
+                        "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                        "-Xlinker", "--symbol-ordering-file=\(packageDirectory)/Sources/crisync-exporter/symbol-order.txt",
+                        "-Xlinker", "--no-warn-symbol-ordering",
+                    ],
                     .when(platforms: [.linux], configuration: .release))
             ]),
 

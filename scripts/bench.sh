@@ -144,19 +144,21 @@ mkdir -p "$BENCH_DIR"
 scripts/deps.sh build demo bench
 command -v python3 >/dev/null || { log "python3 is needed (scripts/containerd.sh uses it too)"; exit 1; }
 
-# Built as deploy/Containerfile builds the shipped binary: release, Swift runtime and Foundation
-# linked statically (dynamic Foundation alone adds ~10 MiB of resident memory to every process).
-# The flag changes how every module is compiled, so the first such build takes ~9 minutes and a
-# plain `swift build -c release` afterwards rebuilds too.
-log "building release binaries (--static-swift-stdlib; the first such build takes ~9 minutes)"
+# Built as deploy/Containerfile builds the shipped binary (scripts/release.flags): release, Swift
+# runtime and Foundation linked statically (dynamic Foundation alone adds ~10 MiB of resident memory
+# to every process), every function in its own section so the link can lay out the ones that run
+# together (Package.swift). The flags change how every module is compiled, so the first such build
+# takes ~9 minutes and a plain `swift build -c release` afterwards rebuilds too.
+mapfile -t release_flags <scripts/release.flags
+log "building release binaries (${release_flags[*]}; the first such build takes ~9 minutes)"
 for product in crisync-bench crisync-exporter; do
-  if ! swift build -c release --static-swift-stdlib --product "$product" >"$BENCH_DIR/build-$product.log" 2>&1; then
+  if ! swift build "${release_flags[@]}" --product "$product" >"$BENCH_DIR/build-$product.log" 2>&1; then
     grep -E "error:" "$BENCH_DIR/build-$product.log" | head -20 >&2
     log "release build of $product failed: $BENCH_DIR/build-$product.log"
     exit 1
   fi
 done
-bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
+bin="$(swift build "${release_flags[@]}" --show-bin-path)"
 bench="$bin/crisync-bench"
 read -r -a mhd_flags <<<"$(pkg-config --cflags --libs libmicrohttpd)"
 gcc -O2 -Wall -Wextra -o "$BENCH_DIR/refserver" bench/refserver.c "${mhd_flags[@]}"

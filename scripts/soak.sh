@@ -94,9 +94,9 @@ mkdir -p "$SOAK_DIR"
 scripts/deps.sh build demo >/dev/null
 command -v python3 >/dev/null || { log "python3 is needed"; exit 1; }
 
-build_flags=(-c "$BUILD")
-[[ $BUILD == release ]] && build_flags+=(--static-swift-stdlib)
-log "building crisync-exporter and crisync-bench ($BUILD${build_flags[2]:+, ${build_flags[2]}})"
+build_flags=(-c debug)
+[[ $BUILD == release ]] && mapfile -t build_flags <scripts/release.flags
+log "building crisync-exporter and crisync-bench (${build_flags[*]})"
 for product in crisync-exporter crisync-bench; do
   if ! swift build "${build_flags[@]}" --product "$product" >"$SOAK_DIR/build-$product.log" 2>&1; then
     grep -E "error:" "$SOAK_DIR/build-$product.log" | head -20 >&2
