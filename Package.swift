@@ -11,7 +11,7 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-/// The linker runs elsewhere than here; the symbol order file is named by its absolute path.
+/// The linker runs elsewhere than here; its script is named by its absolute path.
 let packageDirectory = String(#filePath.dropLast("/Package.swift".count))
 
 let package = Package(
@@ -91,20 +91,19 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(
-            name: "crisync-exporter", dependencies: ["CrisyncApp"], exclude: ["symbol-order.txt"], swiftSettings: strict,
+            name: "crisync-exporter", dependencies: ["CrisyncApp"], exclude: ["hot-text.ld"], swiftSettings: strict,
             // The shipped binary (release) is linked by lld, with relative relocations packed (RELR,
             // glibc 2.36+) and without exporting its 50,000 symbols: the loader then reads and writes
             // kilobytes at start instead of 5 MiB of relocations and symbol tables, and the process
             // starts 8 MiB smaller (BENCHMARKS.md). lld ships with the Swift toolchain.
-            // The functions that run are laid out first and together (symbol-order.txt, from
-            // scripts/regen-link-order.sh), so the code kept resident is what runs, not the 64 KiB
-            // around each of them; functions gone since the list was made are not warned about.
+            // The code that runs is laid out first and together (hot-text.ld, from
+            // scripts/regen-link-order.sh), so what stays resident is that code, not the 64 KiB
+            // around each function of it scattered over 32 MB.
             linkerSettings: [
                 .unsafeFlags(
                     [
                         "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-                        "-Xlinker", "--symbol-ordering-file=\(packageDirectory)/Sources/crisync-exporter/symbol-order.txt",
-                        "-Xlinker", "--no-warn-symbol-ordering",
+                        "-Xlinker", "--script=\(packageDirectory)/Sources/crisync-exporter/hot-text.ld",
                     ],
                     .when(platforms: [.linux], configuration: .release))
             ]),

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Regenerates Sources/crisync-exporter/symbol-order.txt: every function of the crisync-exporter
-# binary that runs while it starts, refreshes a 250-container node and serves each of its pages.
+# Regenerates Sources/crisync-exporter/hot-text.ld: a linker script that lays out, first and together,
+# every piece of crisync-exporter's code that runs while it starts, refreshes a 250-container node and
+# serves each of its pages.
 #
 #   scripts/regen-link-order.sh      (as root; about 3 minutes after the release build)
 #
 # Why: the release binary holds 32 MB of code, and the kernel maps each page of it that a process
-# touches together with its neighbours (fault-around, 64 KiB). The 2–3 MB that crisync runs lay
-# scattered across the 32 MB, so 18 MB of code stayed resident. The release link (Package.swift)
-# hands this list to lld (--symbol-ordering-file), which puts these functions first and together;
-# built with function sections (`make release`), every function can be moved on its own.
+# touches together with its neighbours (fault-around, 64 KiB). The code crisync runs lay scattered
+# across the 32 MB, so 18 MB of code stayed resident. The release link (Package.swift) reads this
+# script, which moves those input sections into one output section, `.text.hot`, ahead of `.text`.
+# Built with scripts/release.flags, every Swift function of the package and its dependencies is its
+# own section; the toolchain's static archives come with several functions per section, which then
+# move together.
 #
-# The list is the set of functions valgrind's callgrind saw run, sorted by name so that a
-# regeneration shows as a readable diff. A function missing from it (new code, a rare error path)
-# still works; it only costs its 64 KiB of neighbours when it first runs.
+# How: the exporter is linked with a map (which input section landed where), run under valgrind's
+# callgrind with an address for every instruction that ran, and each address is looked up in the map.
+# Sections are named by object file and section name, because private functions (no symbol; section
+# names such as `.text..L__unnamed_2`) repeat the same section name in many objects. Sorted, so that
+# a regeneration shows as a readable diff. Code missing from it (new code, a rare error path) still
+# works; it only costs its 64 KiB of neighbours when it first runs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-out="Sources/crisync-exporter/symbol-order.txt"
+out="Sources/crisync-exporter/hot-text.ld"
 log() { echo "[regen-link-order] $*" >&2; }
 
 if ! command -v valgrind >/dev/null; then
@@ -28,12 +34,9 @@ if ! command -v valgrind >/dev/null; then
 fi
 scripts/deps.sh build
 
-# The order file names functions; which ones exist does not depend on the order itself.
 mapfile -t release_flags <scripts/release.flags
-for product in crisync-exporter crisync-bench; do
-  log "building $product (release)"
-  swift build "${release_flags[@]}" --product "$product" >&2
-done
+log "building crisync-bench (release)"
+swift build "${release_flags[@]}" --product crisync-bench >&2
 bin="$(swift build "${release_flags[@]}" --show-bin-path)"
 
 work="$(mktemp -d /tmp/crisync-link-order.XXXXXX)"
@@ -52,11 +55,16 @@ cri="$(awk '/^cri / {print $2}' "$work/serve.log")"
 kubelet="$(awk '/^kubelet / {print $2}' "$work/serve.log")"
 [[ -n $cri && -n $kubelet ]] || { log "synthetic-serve did not start:"; cat "$work/serve.log" >&2; exit 1; }
 
+# Linked with a map of where each input section went; any layout will do, the map names them.
+log "linking crisync-exporter with a map"
+swift build "${release_flags[@]}" --product crisync-exporter -Xlinker "-Map=$work/exporter.map" >&2
 # valgrind cannot read the DWARF 5 that swiftc writes; the symbol table is all it needs.
 objcopy --strip-debug "$bin/crisync-exporter" "$work/crisync-exporter"
+# SwiftPM does not know the link reads the script: take the binary away so the next build links anew.
+rm -f "$bin/crisync-exporter"
 port=19799
 log "running crisync-exporter under callgrind against a 250-container synthetic node"
-valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.out" \
+valgrind --tool=callgrind --dump-instr=yes --compress-pos=no --compress-strings=no --callgrind-out-file="$work/callgrind.out" \
   "$work/crisync-exporter" --web.listen-address "127.0.0.1:$port" --runtime.endpoint "$cri" --kubelet.url "$kubelet" \
   --kubelet.token-file "" --kubelet.ca-file "" --path.procfs "$work/node/proc" --path.cgroupfs "$work/node/cgroup" \
   --collector.interval 1s --log.level warn >"$work/exporter.log" 2>&1 &
@@ -74,28 +82,71 @@ for _ in $(seq 12); do
   curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz"
   curl -sS -o /dev/null "http://127.0.0.1:$port/missing"
 done
+# A profile of an exporter whose sources were down would lay out the error paths instead.
+metrics="$(curl -fsS "http://127.0.0.1:$port/metrics")"
+for source in runtime kubelet procfs; do
+  grep -q "^crisync_source_up{source=\"$source\"} 1" <<<"$metrics" || {
+    log "the exporter under callgrind reports $source down:"; grep '^crisync_source_up' <<<"$metrics" >&2; exit 1
+  }
+done
 kill -TERM "$exporter"
 wait "$exporter" || { log "the exporter under valgrind failed:"; tail -20 "$work/exporter.log" >&2; exit 1; }
 
-python3 - "$work/callgrind.out" "$bin/crisync-exporter" "$out" <<'EOF'
-import re, subprocess, sys
-profile, binary, out = sys.argv[1:]
-# callgrind names a function once as "fn=(id) name" (or cfn= for a callee) and by "(id)" after.
-ran = set()
+python3 - "$work/callgrind.out" "$work/crisync-exporter" "$work/exporter.map" "$out" <<'EOF'
+import bisect, collections, re, sys
+profile, binary, link_map, out = sys.argv[1:]
+
+# Every instruction address that ran in the binary (callgrind, uncompressed: "ob=" names the
+# object, cost lines start with the address).
+ran, in_binary = set(), False
 for line in open(profile, errors="replace"):
-    m = re.match(r"c?fn=\(\d+\) (.+)$", line.rstrip("\n"))
+    if line.startswith("ob="):
+        in_binary = line[3:].strip() == binary
+    elif in_binary and line.startswith("0x"):
+        ran.add(int(line.split()[0], 16))
+
+# lld's map: "VMA LMA Size Align Out", input sections one level deeper, then their symbols.
+sections, in_text = [], False
+row = re.compile(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+ (.*)$")
+for line in open(link_map):
+    m = row.match(line.rstrip("\n"))
+    if not m:
+        continue
+    address, size, rest = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
+    if not rest.startswith(" "):
+        in_text = rest.strip() in (".text", ".text.hot")
+    elif in_text and not rest.startswith(" " * 16) and ":(" in rest and size > 0:
+        sections.append((address, address + size, rest.strip()))
+sections.sort()
+starts = [s[0] for s in sections]
+hot, outside = set(), 0
+for address in ran:
+    i = bisect.bisect_right(starts, address) - 1
+    if i >= 0 and address < sections[i][1]:
+        hot.add(sections[i][2])
+    else:
+        outside += 1
+if len(hot) < 1000 or outside > len(ran) // 100:
+    sys.exit(f"[regen-link-order] {len(hot)} sections ran, {outside} of {len(ran)} addresses outside the map's code")
+
+# Patterns that match the same input on any machine: the object's path below the build directory,
+# or archive:member for the toolchain's static libraries.
+def pattern(path):
+    m = re.match(r"^(?:.*/)?([^/]+\.a)\(([^)]+)\)$", path)
     if m:
-        ran.add(m.group(1))
-defined = set()
-nm = subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
-for line in nm.splitlines():
-    parts = line.split()
-    if len(parts) == 3 and parts[1] in "tTwW":
-        defined.add(parts[2])
-names = sorted(ran & defined)
+        return f"*{m.group(1)}:{m.group(2)}"
+    m = re.match(r"^.*/(?:release|debug)/(.+)$", path)
+    return "*/" + (m.group(1) if m else path.rsplit("/", 1)[-1])
+
+by_file = collections.defaultdict(set)
+for description in hot:
+    path, section = description.rsplit(":(", 1)
+    by_file[pattern(path)].add(section[:-1])
 with open(out, "w") as f:
-    f.write("".join(name + "\n" for name in names))
-print(f"[regen-link-order] {out}: {len(names)} functions", file=sys.stderr)
+    f.write("/* Generated by scripts/regen-link-order.sh: the code crisync-exporter runs, laid out first. */\n")
+    f.write("SECTIONS\n{\n  .text.hot : {\n")
+    for file in sorted(by_file):
+        f.write(f"    {file}({' '.join(sorted(by_file[file]))})\n")
+    f.write("  }\n}\nINSERT BEFORE .text;\n")
+print(f"[regen-link-order] {out}: {len(hot)} input sections from {len(by_file)} objects", file=sys.stderr)
 EOF
-# SwiftPM does not know the link reads the list: take the binary away so the next build links anew.
-rm -f "$bin/crisync-exporter"
