@@ -179,8 +179,11 @@ def deploy_fault_problems(ctx):
         problems.append("PrometheusRule check missed a drifted for:")
     with open(ctx.path(deploy_checks.CONTAINERFILE), encoding="utf-8") as handle:
         containerfile = handle.read()
-    if deploy_checks.containerfile_problems(containerfile.replace("USER 65534:65534", "USER root")) == []:
+    flags = deploy_checks.read_release_flags(ctx)
+    if deploy_checks.containerfile_problems(containerfile.replace("USER 65534:65534", "USER root"), flags) == []:
         problems.append("Containerfile check missed USER root")
+    if deploy_checks.containerfile_problems(containerfile, [f for f in flags if f != "--static-swift-stdlib"]) == []:
+        problems.append("Containerfile check missed release flags without --static-swift-stdlib")
     return problems
 
 
