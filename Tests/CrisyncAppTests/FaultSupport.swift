@@ -114,7 +114,15 @@ struct ExporterProcess: Sendable {
                 let field = line.split(separator: " ").first(where: { $0.hasPrefix("port=") }),
                 let port = Int(field.dropFirst("port=".count))
             {
-                return ExporterProcess(pid: pid, port: port, logPath: logPath)
+                let exporter = ExporterProcess(pid: pid, port: port, logPath: logPath)
+                // Listening comes a moment before the first publish, and /metrics answers 503
+                // ("starting") in between: a test's first scrape must not race it.
+                while ContinuousClock.now < deadline, exporter.isRunning,
+                    (try? exporter.get("/metrics", timeoutSeconds: 2).status) ?? 0 == 503
+                {
+                    usleep(20_000)
+                }
+                return exporter
             }
             if LabProcesses.stateLetter(of: pid) == nil || LabProcesses.stateLetter(of: pid) == "Z" { break }
             usleep(20_000)
