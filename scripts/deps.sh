@@ -3,7 +3,7 @@
 # `apt-get update` runs once, and only when something has to be installed (a fresh machine's
 # package lists may be empty).
 #
-#   scripts/deps.sh [build|test|demo|bench]...    (default: build test)
+#   scripts/deps.sh [build|test|demo|bench|link-order]...    (default: build test)
 set -euo pipefail
 
 declare -A groups=(
@@ -11,12 +11,13 @@ declare -A groups=(
   [test]="containerd runc busybox-static prometheus prometheus-alertmanager python3 python3-yaml curl jq openssl tmux chromium"
   [demo]="containerd runc busybox-static curl prometheus"
   [bench]="wrk prometheus-node-exporter linux-perf"
+  [link-order]="valgrind binutils python3 curl"
 )
 
 wanted=()
 for group in "${@:-build test}"; do
   for g in $group; do
-    [[ -n ${groups[$g]+set} ]] || { echo "deps.sh: unknown group $g (build, test, demo, bench)" >&2; exit 2; }
+    [[ -n ${groups[$g]+set} ]] || { echo "deps.sh: unknown group $g (build, test, demo, bench, link-order)" >&2; exit 2; }
     read -r -a packages <<<"${groups[$g]}"
     wanted+=("${packages[@]}")
   done

@@ -25,14 +25,7 @@ cd "$root"
 out="Sources/crisync-exporter/hot-text.ld"
 log() { echo "[regen-link-order] $*" >&2; }
 
-if ! command -v valgrind >/dev/null; then
-  dpkg -s valgrind >/dev/null 2>&1 || {
-    log "installing valgrind"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends valgrind >/dev/null
-  }
-fi
-scripts/deps.sh build
+scripts/deps.sh build link-order
 
 mapfile -t release_flags <scripts/release.flags
 log "building crisync-bench (release)"
