@@ -78,7 +78,7 @@ public enum Collector {
         runtime?.containers.forEachInPlace(judge)
         if kubelet != nil {
             runtime?.sandboxes.forEachInPlace { sandbox in
-                let uid = sandbox.pointee.uid
+                let uid = sandbox.pointee.podUID
                 guard sandbox.pointee.state == .ready, !uid.isEmpty, !join.kubeletPodUIDs.contains(uid) else { return }
                 flag(.runtimeOrphaned, join.ref(for: sandbox.pointee), "ready sandbox of pod UID \(uid), unknown to the kubelet")
             }

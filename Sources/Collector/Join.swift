@@ -71,9 +71,9 @@ struct Join {
         let sandbox = sandboxesByID[container.sandboxID]
         let kubeletPod = kubeletByContainerID[container.id]?.pod
         return ContainerRef(
-            namespace: container.labels.namespace ?? sandbox?.namespace ?? kubeletPod?.namespace ?? "",
-            pod: container.labels.podName ?? sandbox?.name ?? kubeletPod?.name ?? "",
-            podUID: container.labels.podUID ?? sandbox?.uid ?? kubeletPod?.uid ?? "",
+            namespace: container.labels.namespace ?? sandbox?.podNamespace ?? kubeletPod?.namespace ?? "",
+            pod: container.labels.podName ?? sandbox?.podName ?? kubeletPod?.name ?? "",
+            podUID: container.labels.podUID ?? sandbox?.podUID ?? kubeletPod?.uid ?? "",
             container: container.labels.containerName ?? container.name,
             containerID: container.id)
     }
@@ -81,11 +81,12 @@ struct Join {
     /// The pod UID of ``ref(for:)``, without building the rest.
     func podUID(of container: UnsafePointer<RuntimeContainer>) -> String? {
         if let uid = container.pointee.labels.podUID { return uid }
-        return sandboxesByID[container.pointee.sandboxID]?.uid ?? kubeletByContainerID[container.pointee.id]?.pod.uid
+        return sandboxesByID[container.pointee.sandboxID]?.podUID ?? kubeletByContainerID[container.pointee.id]?.pod.uid
     }
 
     func ref(for sandbox: RuntimeSandbox) -> ContainerRef {
-        ContainerRef(namespace: sandbox.namespace, pod: sandbox.name, podUID: sandbox.uid, container: "", containerID: sandbox.id)
+        ContainerRef(
+            namespace: sandbox.podNamespace, pod: sandbox.podName, podUID: sandbox.podUID, container: "", containerID: sandbox.id)
     }
 
     func ref(for entry: KubeletEntry, containerID: String) -> ContainerRef {

@@ -35,7 +35,7 @@ enum TerminatingPods {
         if podVerdicts.contains(where: { if case .zombie = $0 { true } else { false } }) { return .processZombie }
         if podVerdicts.contains(where: { if case .missing = $0 { true } else { false } }) { return .processMissing }
         if !running.isEmpty { return .containerRunning }
-        if (join.runtime?.sandboxes ?? []).contains(where: { $0.uid == pod.uid && $0.state == .ready }) { return .sandboxRunning }
+        if (join.runtime?.sandboxes ?? []).contains(where: { $0.podUID == pod.uid && $0.state == .ready }) { return .sandboxRunning }
         return .unknown
     }
 }

@@ -131,6 +131,12 @@ public struct RuntimeSandbox: Sendable, Hashable {
         self.createdAtNanos = createdAtNanos
         self.labels = labels
     }
+
+    // The Kubernetes identity: the labels the kubelet sets first, like a container's; the sandbox's CRI
+    // metadata only where they are absent (a sandbox made by hand, `crictl runp`, may carry none).
+    public var podNamespace: String { labels.namespace ?? namespace }
+    public var podName: String { labels.podName ?? name }
+    public var podUID: String { labels.podUID ?? uid }
 }
 
 /// CRI `Version`.

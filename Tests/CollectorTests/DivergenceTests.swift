@@ -138,6 +138,29 @@ struct DivergenceTests {
         #expect(findings.divergentCount(.runtimeOrphaned) == 2)
     }
 
+    @Test func sandboxIdentityComesFromTheKubeletsLabelsBeforeItsMetadata() {
+        var s = healthyNode()
+        // Labels name a pod the kubelet knows, metadata one it does not: not orphaned.
+        s.runtime.sandboxes.append(
+            RuntimeSandbox(
+                id: "sb-relabelled", name: "meta-name", namespace: "meta-ns", uid: "u-unknown", state: .ready,
+                labels: KubernetesLabels(namespace: "default", podName: "web", podUID: "u-web")))
+        // The reverse: labels name a pod the kubelet does not know; the finding carries the labels' identity.
+        s.runtime.sandboxes.append(
+            RuntimeSandbox(
+                id: "sb-gone", name: "web", namespace: "default", uid: "u-web", state: .ready,
+                labels: KubernetesLabels(namespace: "shop", podName: "gone", podUID: "u-gone")))
+        var r = Refresher()
+        _ = r.refresh(s, at: t0)
+        let findings = r.refresh(s, at: t0 + 15)
+        #expect(findings.kinds(of: "sb-relabelled").isEmpty)
+        #expect(findings.kinds(of: "sb-gone") == [.runtimeOrphaned])
+        let ref = findings.divergences.first { $0.ref.containerID == "sb-gone" }?.ref
+        #expect(ref?.namespace == "shop")
+        #expect(ref?.pod == "gone")
+        #expect(ref?.podUID == "u-gone")
+    }
+
     @Test func containersWithoutKubernetesLabelsAreStillReported() {
         var s = healthyNode()
         s.runtime.containers.append(
