@@ -34,7 +34,7 @@ normalize_cgroup_root() { local root; root="$(printf '/%s' "$1" | tr -s /)"; ech
 CGROUP_ROOT="$(normalize_cgroup_root "${CRISYNC_CGROUP_ROOT:-/crisync-lab}")"
 RUNC_ROOT="$LAB/state/runc/k8s.io"
 CREATED_RUN_MARK="$LAB/.created-run-containerd"
-PACKAGES=(containerd runc busybox-static)
+PACKAGES=(containerd runc busybox-static python3)   # python3: mkimage.py builds the image
 
 log() { echo "[containerd.sh] $*" >&2; }
 # stop kills every process inside this cgroup subtree: it must be a dedicated one, never the root.

@@ -9,7 +9,7 @@ set -euo pipefail
 declare -A groups=(
   [build]="libmicrohttpd-dev zlib1g-dev pkg-config"
   [test]="containerd runc busybox-static prometheus prometheus-alertmanager python3 python3-yaml curl jq openssl tmux chromium"
-  [demo]="containerd runc busybox-static curl prometheus"
+  [demo]="containerd runc busybox-static python3 curl prometheus"
   [bench]="wrk prometheus-node-exporter linux-perf"
   [link-order]="valgrind binutils python3 curl"
 )

@@ -12,6 +12,8 @@ cd "$root"
 scripts/deps.sh build test
 
 export CRISYNC_LAB="${CRISYNC_LAB:-/tmp/crisync-test-lab}"
+# Its own cgroup subtree: `containerd.sh stop` kills every process in it, so a lab started by hand is spared.
+export CRISYNC_CGROUP_ROOT="${CRISYNC_CGROUP_ROOT:-/crisync-test-lab}"
 trap 'scripts/containerd.sh stop >/dev/null 2>&1 || true' EXIT
 sock_line="$(scripts/containerd.sh start | grep '^CRI_SOCK=')"
 export CRISYNC_CRI_SOCK="${sock_line#CRI_SOCK=}"
