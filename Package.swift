@@ -11,6 +11,14 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// The commit crisync_build_info reports: $CRISYNC_REVISION when set (an image build, whose context
+/// holds no .git), else git's, marked "-dirty" when the tree has uncommitted changes.
+let revision: String = {
+    if let given = Context.environment["CRISYNC_REVISION"], !given.isEmpty { return given }
+    guard let git = Context.gitInformation else { return "unknown" }
+    return String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? "-dirty" : "")
+}()
+
 /// The linker runs elsewhere than here; its script is named by its absolute path.
 let packageDirectory = String(#filePath.dropLast("/Package.swift".count))
 
@@ -56,6 +64,8 @@ let package = Package(
         // Readers: one per source.
         // pidfd_open and epoll for KernelReader's exit watch (a variadic syscall and a packed struct).
         .target(name: "CProcessExit"),
+        // The commit built, for crisync_build_info.
+        .target(name: "CBuildRevision", cSettings: [.define("CRISYNC_REVISION", to: "\"\(revision)\"")]),
         .target(name: "KernelReader", dependencies: ["Model", "CProcessExit"], swiftSettings: strict),
         .target(
             name: "RuntimeReader",
@@ -86,7 +96,7 @@ let package = Package(
             name: "CrisyncApp",
             dependencies: [
                 "Model", "Exposition", "Collector", "Server", "KernelReader", "RuntimeReader", "KubeletReader",
-                "ProcessSignals", "MallocTuning", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ProcessSignals", "MallocTuning", "CBuildRevision", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),

@@ -1,8 +1,10 @@
-/// What this binary is. `revision` comes from Revision.swift: "unknown" in the repository; an image
-/// build may overwrite that file with the commit it builds.
+import CBuildRevision
+
+/// What this binary is. `revision` is the commit it was built from (Package.swift: git's, or
+/// $CRISYNC_REVISION for a build without .git), "unknown" when neither was there.
 public enum BuildInfo {
     public static let version = "0.1.0"
-    public static let revision = buildRevision
+    public static let revision = String(cString: crisync_build_revision())
 
     public static var swiftVersion: String {
         #if compiler(>=6.4)

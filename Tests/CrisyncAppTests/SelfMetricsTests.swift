@@ -39,6 +39,25 @@ struct SelfMetricsTests {
         #expect(BuildInfo.swiftVersion.wholeMatch(of: /[0-9]+\.[0-9]+/) != nil, "\(BuildInfo.swiftVersion)")
     }
 
+    /// The suite runs in a git checkout (CI clones the repository), so the revision is the commit checked
+    /// out when the package was built: this fails on a binary that reports "unknown" or a stale commit.
+    @Test func revisionIsTheCommitBuilt() throws {
+        let packageDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        git.arguments = ["-C", packageDirectory.path, "rev-parse", "HEAD"]
+        let output = Pipe()
+        git.standardOutput = output
+        try git.run()
+        git.waitUntilExit()
+        let head = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(git.terminationStatus == 0 && head.count == 40, "not a git checkout: \(packageDirectory.path)")
+        #expect(BuildInfo.revision.wholeMatch(of: /[0-9a-f]{12}(-dirty)?/) != nil, "\(BuildInfo.revision)")
+        #expect(BuildInfo.revision.hasPrefix(String(head.prefix(12))), "\(BuildInfo.revision) vs HEAD \(head)")
+    }
+
     @Test func everyProcessFamilyIsPresentWithItsType() throws {
         let families = SelfMetrics.families()
         for name in Self.processFamilyNames {
