@@ -1,5 +1,8 @@
 # crisync: the two commands a newcomer needs are `make run` (a real containerd with a demo and
 # crisync in front of it) and `make test` (the whole suite). Both install what they need.
+# The revision crisync_build_info reports (scripts/revision.sh says why it is passed this way).
+export CRISYNC_REVISION ?= $(shell scripts/revision.sh)
+
 .PHONY: run demo test build release deps clean-lab regen-cri check-monitoring bench
 
 build:

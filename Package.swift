@@ -11,13 +11,10 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-/// The commit crisync_build_info reports: $CRISYNC_REVISION when set (an image build, whose context
-/// holds no .git), else git's, marked "-dirty" when the tree has uncommitted changes.
-let revision: String = {
-    if let given = Context.environment["CRISYNC_REVISION"], !given.isEmpty { return given }
-    guard let git = Context.gitInformation else { return "unknown" }
-    return String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? "-dirty" : "")
-}()
+/// The commit crisync_build_info reports, from $CRISYNC_REVISION (scripts/revision.sh; the scripts that
+/// build export it, an image build passes it); "unknown" without it. Not git information read here:
+/// SwiftPM keeps this manifest's evaluation across commits, so it would go stale.
+let revision = Context.environment["CRISYNC_REVISION"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
 
 /// The linker runs elsewhere than here; its script is named by its absolute path.
 let packageDirectory = String(#filePath.dropLast("/Package.swift".count))

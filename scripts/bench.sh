@@ -24,6 +24,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# The revision crisync_build_info reports (scripts/revision.sh says why it is passed this way).
+export CRISYNC_REVISION="${CRISYNC_REVISION:-$(scripts/revision.sh)}"
 
 BENCH_DIR="${BENCH_DIR:-/tmp/crisync-bench}"
 export CRISYNC_LAB="${CRISYNC_LAB:-/tmp/bench-lab}"

@@ -22,6 +22,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# The revision crisync_build_info reports (scripts/revision.sh says why it is passed this way).
+export CRISYNC_REVISION="${CRISYNC_REVISION:-$(scripts/revision.sh)}"
 out="Sources/crisync-exporter/hot-text.ld"
 log() { echo "[regen-link-order] $*" >&2; }
 
