@@ -28,4 +28,12 @@ public struct ByteSize: Sendable, Hashable, ExpressibleByArgument, CustomStringC
     }
 
     public var defaultValueDescription: String { description }
+
+    /// For `@Option(transform:)`: unlike `init?(argument:)`, its error says what a size looks like.
+    public static func parseFlag(_ text: String) throws -> ByteSize {
+        guard let size = ByteSize(argument: text) else {
+            throw FlagValueError("expected a positive size in bytes, or with a unit such as 512KiB, 64MiB, 1GiB (or KB, MB, GB)")
+        }
+        return size
+    }
 }

@@ -7,7 +7,7 @@ public enum CrisyncMain {
     public static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
         let command: any ParsableCommand
         do {
-            command = try ExporterCommand.parseAsRoot(arguments)
+            command = try ExporterCommand.parseAsRoot(FlagSpelling.normalized(arguments))
         } catch {
             let code = ExporterCommand.exitCode(for: error)
             if code == .success {

@@ -11,14 +11,19 @@ struct ExporterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crisync-exporter",
         abstract: "Prometheus exporter: where the kubelet, the container runtime and the kernel disagree about a container.",
+        usage: """
+            crisync-exporter [<flags>]
+            crisync-exporter explain (<namespace>/<pod> | <container-id> | --all) [<flags>]
+            """,
         discussion:
             "Reads the kubelet (/pods), the container runtime (CRI over its unix socket) and the kernel (procfs, "
             + "cgroups) every --collector.interval, joins them per container, and serves the divergences, abnormal "
             + "terminations and stuck terminating pods it finds on --web.telemetry-path.",
-        version: BuildInfo.version,
+        version: "crisync-exporter, version \(BuildInfo.version) (revision: \(BuildInfo.revision), swift: \(BuildInfo.swiftVersion))",
         subcommands: [ExplainCommand.self])
 
     @OptionGroup(title: "Web") var serve: ServeOptions
+    @OptionGroup(title: "Collector") var collector: CollectorOptions
     @OptionGroup(title: "Sources") var sources: SourceOptions
     @OptionGroup(title: "Logging") var log: LogOptions
 
@@ -62,7 +67,7 @@ struct ExporterCommand: AsyncParsableCommand {
         await exporter.publishInitial()
 
         let watching = Task { await events.run() }
-        let loop = Task { await exporter.run(every: serve.interval.swiftDuration) }
+        let loop = Task { await exporter.run(every: collector.interval.swiftDuration) }
         let signal = await termination.wait()
         logger.info("shutting down", metadata: ["signal": "\(signal)"])
         watching.cancel()

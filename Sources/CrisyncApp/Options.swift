@@ -12,8 +12,9 @@ public struct SourceOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("runtime.endpoint"), help: "CRI endpoint of the container runtime (unix:///path).")
     public var runtimeEndpoint = "unix:///run/containerd/containerd.sock"
 
-    @Option(name: .customLong("runtime.timeout"), help: "Deadline of each CRI call.")
-    public var runtimeTimeout = PrometheusDuration(seconds: 2)
+    @Option(name: .customLong("runtime.timeout"), help: .text("Deadline of each CRI call.", default: Self.defaultRuntimeTimeout), transform: PrometheusDuration.parseFlag)
+    public var runtimeTimeout = Self.defaultRuntimeTimeout
+    static let defaultRuntimeTimeout = PrometheusDuration(seconds: 2)
 
     @Option(name: .customLong("kubelet.url"), help: "Kubelet base URL; /pods is read from it (https, or http for the read-only port).")
     public var kubeletURL = "https://127.0.0.1:10250"
@@ -31,11 +32,13 @@ public struct SourceOptions: ParsableArguments, Sendable {
         help: "Do not verify the kubelet's certificate (anyone on the path can impersonate it).")
     public var kubeletInsecureSkipTLSVerify = false
 
-    @Option(name: .customLong("kubelet.timeout"), help: "Deadline of one kubelet request, body included.")
-    public var kubeletTimeout = PrometheusDuration(seconds: 5)
+    @Option(name: .customLong("kubelet.timeout"), help: .text("Deadline of one kubelet request, body included.", default: Self.defaultKubeletTimeout), transform: PrometheusDuration.parseFlag)
+    public var kubeletTimeout = Self.defaultKubeletTimeout
+    static let defaultKubeletTimeout = PrometheusDuration(seconds: 5)
 
-    @Option(name: .customLong("kubelet.max-bytes"), help: "Largest /pods body accepted (e.g. 64MiB).")
-    public var kubeletMaxBytes = ByteSize(bytes: 64 << 20)
+    @Option(name: .customLong("kubelet.max-bytes"), help: .text("Largest /pods body accepted (e.g. 64MiB).", default: Self.defaultKubeletMaxBytes), transform: ByteSize.parseFlag)
+    public var kubeletMaxBytes = Self.defaultKubeletMaxBytes
+    static let defaultKubeletMaxBytes = ByteSize(bytes: 64 << 20)
 
     // Optional rather than defaulting to $NODE_NAME's value: ArgumentParser would print that value
     // as a second "(default: ...)" after the help's own, and --help would vary with the environment.
@@ -49,11 +52,13 @@ public struct SourceOptions: ParsableArguments, Sendable {
         nodeNameFlag ?? environment["NODE_NAME"] ?? ""
     }
 
-    @Option(name: .customLong("divergence.min-age"), help: "A divergence counts once it has lasted this long.")
-    public var divergenceMinAge = PrometheusDuration(seconds: 15)
+    @Option(name: .customLong("divergence.min-age"), help: .text("A divergence counts once it has lasted this long.", default: Self.defaultDivergenceMinAge), transform: PrometheusDuration.parseFlag)
+    public var divergenceMinAge = Self.defaultDivergenceMinAge
+    static let defaultDivergenceMinAge = PrometheusDuration(seconds: 15)
 
-    @Option(name: .customLong("terminating.stuck-after"), help: "A terminating pod this far past its deadline is stuck.")
-    public var stuckAfter = PrometheusDuration(seconds: 60)
+    @Option(name: .customLong("terminating.stuck-after"), help: .text("A terminating pod this far past its deadline is stuck.", default: Self.defaultStuckAfter), transform: PrometheusDuration.parseFlag)
+    public var stuckAfter = Self.defaultStuckAfter
+    static let defaultStuckAfter = PrometheusDuration(seconds: 60)
 
     public init() {}
 
@@ -79,9 +84,6 @@ public struct ServeOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("web.max-requests"), help: "Maximum number of parallel scrape requests; 0 disables the limit.")
     public var maxRequests = 40
 
-    @Option(name: .customLong("collector.interval"), help: "How often the three views are read (scrapes serve the latest).")
-    public var interval = PrometheusDuration(seconds: 5)
-
     @Option(
         name: .customLong("web.config.file"),
         help: "Exporter-toolkit web config (TLS, basic auth, headers), re-read on change; /healthz stays open.")
@@ -94,6 +96,19 @@ public struct ServeOptions: ParsableArguments, Sendable {
             throw ValidationError("--web.telemetry-path must start with / and not be / or /healthz, got \"\(telemetryPath)\"")
         }
         guard maxRequests >= 0 else { throw ValidationError("--web.max-requests must be 0 or more") }
+    }
+}
+
+/// How often the exporter reads its sources (explain reads them once).
+public struct CollectorOptions: ParsableArguments, Sendable {
+    @Option(
+        name: .customLong("collector.interval"), help: .text("How often the three views are read (scrapes serve the latest).", default: Self.defaultInterval), transform: PrometheusDuration.parseFlag)
+    public var interval = Self.defaultInterval
+    static let defaultInterval = PrometheusDuration(seconds: 5)
+
+    public init() {}
+
+    public func validate() throws {
         guard interval.seconds >= 0.1 else { throw ValidationError("--collector.interval must be at least 100ms") }
     }
 }
@@ -107,11 +122,19 @@ public enum LogFormatOption: String, ExpressibleByArgument, CaseIterable, Sendab
 }
 
 public struct LogOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("log.level"), help: "Only log messages with the given severity or above: debug, info, warn, error.")
+    @Option(name: .customLong("log.level"), help: "Only log messages with the given severity or above.")
     public var level = LogLevelOption.info
 
-    @Option(name: .customLong("log.format"), help: "Output format of log messages on stderr: logfmt or json.")
+    @Option(name: .customLong("log.format"), help: "Output format of log messages on stderr.")
     public var format = LogFormatOption.logfmt
 
     public init() {}
+}
+
+extension ArgumentHelp {
+    /// Help that shows its default: ArgumentParser shows one only for values parsed by
+    /// `ExpressibleByArgument`, not through `transform:` (used for errors that say what a value looks like).
+    static func text(_ text: String, default value: some CustomStringConvertible) -> ArgumentHelp {
+        ArgumentHelp("\(text) (default: \(value))")
+    }
 }

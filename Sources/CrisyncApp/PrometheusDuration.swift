@@ -45,6 +45,23 @@ public struct PrometheusDuration: Sendable, Hashable, ExpressibleByArgument, Cus
     }
 
     public var defaultValueDescription: String { description }
+
+    /// For `@Option(transform:)`: unlike `init?(argument:)`, its error says what a duration looks like.
+    public static func parseFlag(_ text: String) throws -> PrometheusDuration {
+        guard let seconds = parse(text) else {
+            throw FlagValueError("expected a duration such as 500ms, 5s, 1m30s or 2h (units ms, s, m, h, d, w, y)")
+        }
+        return PrometheusDuration(seconds: seconds)
+    }
+}
+
+/// Why a flag's value was refused; ArgumentParser prints it after the flag's name.
+public struct FlagValueError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
 }
 
 extension PrometheusDuration {

@@ -86,6 +86,57 @@ struct ExporterCommandLineTests {
         #expect(try SourceOptions.parse(arguments).nodeName(environment: environment) == expected)
     }
 
+    /// A refused duration or size says what one looks like, not only that it was refused.
+    @Test(arguments: [
+        ("--collector.interval", "5", "expected a duration such as"), ("--kubelet.timeout", "5 seconds", "expected a duration such as"),
+        ("--kubelet.max-bytes", "64M", "expected a positive size"),
+    ])
+    func refusedDurationOrSizeSaysWhatOneLooksLike(flag: String, value: String, hint: String) async throws {
+        let binary = try ExplainProcessRunner.exporterBinary()
+        let outcome = try await ExplainProcessRunner.run(binary, Self.arguments(flag, value), timeout: .seconds(20))
+        #expect(outcome.status == 2, "\(flag)=\(value): exit \(outcome.status)\n\(outcome.stderr)")
+        #expect(outcome.stderr.contains(flag) && outcome.stderr.contains(hint), "\(outcome.stderr)")
+    }
+
+    /// The spellings of Prometheus' flag library that ArgumentParser alone refuses, parsed as kingpin does.
+    @Test func emptyValuesAndBooleanValuesAreAcceptedAsPrometheusToolsAcceptThem() throws {
+        let parsed = try SourceOptions.parse(
+            FlagSpelling.normalized(["--kubelet.token-file=", "--kubelet.ca-file=", "--kubelet.insecure-skip-tls-verify=true"]))
+        #expect(parsed.kubeletTokenFile == "")
+        #expect(parsed.kubeletCAFile == "")
+        #expect(parsed.kubeletInsecureSkipTLSVerify)
+        #expect(!(try SourceOptions.parse(FlagSpelling.normalized(["--kubelet.insecure-skip-tls-verify=false"]))).kubeletInsecureSkipTLSVerify)
+        #expect(try SourceOptions.parse(FlagSpelling.normalized(["--node.name=", "--kubelet.url=http://a:1/x=y"])).kubeletURL == "http://a:1/x=y")
+        // After `--`, nothing is rewritten; a value that is not a boolean is left for ArgumentParser to refuse.
+        #expect(FlagSpelling.normalized(["--", "--kubelet.ca-file="]) == ["--", "--kubelet.ca-file="])
+        #expect(FlagSpelling.normalized(["--kubelet.insecure-skip-tls-verify=maybe"]) == ["--kubelet.insecure-skip-tls-verify=maybe"])
+        #expect(throws: (any Error).self) { try SourceOptions.parse(FlagSpelling.normalized(["--kubelet.insecure-skip-tls-verify=maybe"])) }
+    }
+
+    /// The booleans FlagSpelling knows are exactly the exporter's and explain's flags that take no value.
+    @Test func flagSpellingKnowsEveryBooleanFlag() async throws {
+        let binary = try ExplainProcessRunner.exporterBinary()
+        var helpText = ""
+        for arguments in [["--help"], ["explain", "--help"]] {
+            let outcome = try await ExplainProcessRunner.run(binary, arguments)
+            #expect(outcome.status == 0)
+            helpText += outcome.stdout
+        }
+        // In --help, a flag that takes a value is followed by its <value>.
+        let flags = helpText.matches(of: /\n\s+(--[a-z][a-z.-]*)(\s+<)?/).filter { $0.output.2 == nil }.map { String($0.output.1) }
+        let booleans = Set(flags).subtracting(["--help", "--version"])
+        #expect(booleans == FlagSpelling.booleanFlags, "\(booleans.sorted())")
+    }
+
+    @Test func versionNamesTheRevisionAndTheSwiftVersion() async throws {
+        let binary = try ExplainProcessRunner.exporterBinary()
+        let outcome = try await ExplainProcessRunner.run(binary, ["--version"])
+        #expect(outcome.status == 0)
+        #expect(
+            outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                == "crisync-exporter, version \(BuildInfo.version) (revision: \(BuildInfo.revision), swift: \(BuildInfo.swiftVersion))")
+    }
+
     /// A TCP socket listening on 127.0.0.1 at a port the kernel picks, and that port.
     static func listenOnLoopback() throws -> (socket: Int32, port: UInt16) {
         let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
