@@ -11,7 +11,7 @@ enum ExplainFormat {
 
     /// `2027-01-15T08:00:00Z` (UTC, whole seconds).
     static func timestamp(_ unixSeconds: Double) -> String {
-        Date(timeIntervalSince1970: unixSeconds.rounded(.down)).formatted(.iso8601)
+        UTCTimestamp.format(unixSeconds: unixSeconds)
     }
 
     /// A CRI time (nanoseconds since the epoch, 0 when unset), or nil.

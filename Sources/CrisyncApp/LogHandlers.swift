@@ -16,7 +16,7 @@ struct LineLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("ts", Self.timestamp()), ("level", Self.levelName(event.level)), ("msg", "\(event.message)"),
+            ("ts", UTCTimestamp.now()), ("level", Self.levelName(event.level)), ("msg", "\(event.message)"),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
@@ -35,12 +35,6 @@ struct LineLogHandler: LogHandler {
         case .warning: "warn"
         case .error, .critical: "error"
         }
-    }
-
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
     }
 
     static func logfmtValue(_ value: String) -> String {

@@ -22,14 +22,7 @@ public final class KubeletReader: Sendable {
     /// that read, not of the exporter's start).
     public init(configuration: KubeletReaderConfiguration) throws(KubeletReaderError) {
         let podsURL = configuration.podsURL
-        guard let components = URLComponents(string: configuration.url), let scheme = components.scheme?.lowercased()
-        else { throw .invalidURL(url: configuration.url, reason: "not a URL") }
-        guard scheme == "https" || scheme == "http" else {
-            throw .invalidURL(url: configuration.url, reason: "scheme must be https or http, not \(scheme)")
-        }
-        guard let host = components.host, !host.isEmpty else {
-            throw .invalidURL(url: configuration.url, reason: "no host")
-        }
+        let scheme = try Self.checkedScheme(of: configuration.url)
         guard configuration.timeoutSeconds > 0, configuration.timeoutSeconds.isFinite else {
             throw .invalidURL(url: configuration.url, reason: "timeout must be positive")
         }
@@ -53,6 +46,24 @@ public final class KubeletReader: Sendable {
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 2
         clientConfiguration.httpVersion = .http1Only
         self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
+    }
+
+    /// The URL's scheme (https or http), once it is known to name a host. Read by hand: Foundation's
+    /// URL parsing runs host names through ICU's IDNA tables, which kept megabytes of ICU's data
+    /// resident for a check made once.
+    static func checkedScheme(of url: String) throws(KubeletReaderError) -> String {
+        guard let separator = url.range(of: "://"), !url.contains(where: \.isWhitespace) else {
+            throw .invalidURL(url: url, reason: "not a URL")
+        }
+        let scheme = url[..<separator.lowerBound].lowercased()
+        guard scheme == "https" || scheme == "http" else {
+            throw .invalidURL(url: url, reason: "scheme must be https or http, not \(scheme)")
+        }
+        let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hostAndPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+        let host = hostAndPort.hasPrefix("[") ? hostAndPort.prefix { $0 != "]" }.dropFirst() : hostAndPort.prefix { $0 != ":" }
+        guard !host.isEmpty else { throw .invalidURL(url: url, reason: "no host") }
+        return scheme
     }
 
     /// Fetches and decodes the pods the kubelet runs. Completes (with a value or an error)

@@ -353,7 +353,10 @@ struct KubeletReaderHTTPTests {
 
     @Test(
         "unusable URLs are refused at construction",
-        arguments: ["ftp://127.0.0.1:10250", "https://", "127.0.0.1:10250", "not a url at all"])
+        arguments: [
+            "ftp://127.0.0.1:10250", "https://", "127.0.0.1:10250", "not a url at all", "http://:10255", "https:///pods",
+            "https://token@:10250", "https://[]:10250", "https://node name:10250",
+        ])
     func invalidURL(url: String) async throws {
         let reader: KubeletReader
         do {
@@ -368,6 +371,14 @@ struct KubeletReaderHTTPTests {
         }
         try await reader.shutdown()
         Issue.record("\(url) was accepted")
+    }
+
+    @Test(
+        "usable URLs are accepted at construction",
+        arguments: ["https://127.0.0.1:10250", "http://[::1]:10255/", "HTTPS://kubelet.example:10250/base/", "http://node"])
+    func validURL(url: String) async throws {
+        let reader = try KubeletReader(configuration: KubeletReaderConfiguration(url: url))
+        try await reader.shutdown()
     }
 
     @Test("the pods URL has exactly one slash")
