@@ -12,7 +12,13 @@ public struct SourceOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("runtime.endpoint"), help: "CRI endpoint of the container runtime (unix:///path).")
     public var runtimeEndpoint = "unix:///run/containerd/containerd.sock"
 
-    @Option(name: .customLong("runtime.timeout"), help: .text("Deadline of each CRI call.", default: Self.defaultRuntimeTimeout), transform: PrometheusDuration.parseFlag)
+    @Option(
+
+        name: .customLong("runtime.timeout"),
+
+        help: .text("Deadline of each CRI call.", default: Self.defaultRuntimeTimeout),
+
+        transform: PrometheusDuration.parseFlag)
     public var runtimeTimeout = Self.defaultRuntimeTimeout
     static let defaultRuntimeTimeout = PrometheusDuration(seconds: 2)
 
@@ -32,11 +38,23 @@ public struct SourceOptions: ParsableArguments, Sendable {
         help: "Do not verify the kubelet's certificate (anyone on the path can impersonate it).")
     public var kubeletInsecureSkipTLSVerify = false
 
-    @Option(name: .customLong("kubelet.timeout"), help: .text("Deadline of one kubelet request, body included.", default: Self.defaultKubeletTimeout), transform: PrometheusDuration.parseFlag)
+    @Option(
+
+        name: .customLong("kubelet.timeout"),
+
+        help: .text("Deadline of one kubelet request, body included.", default: Self.defaultKubeletTimeout),
+
+        transform: PrometheusDuration.parseFlag)
     public var kubeletTimeout = Self.defaultKubeletTimeout
     static let defaultKubeletTimeout = PrometheusDuration(seconds: 5)
 
-    @Option(name: .customLong("kubelet.max-bytes"), help: .text("Largest /pods body accepted (e.g. 64MiB).", default: Self.defaultKubeletMaxBytes), transform: ByteSize.parseFlag)
+    @Option(
+
+        name: .customLong("kubelet.max-bytes"),
+
+        help: .text("Largest /pods body accepted (e.g. 64MiB).", default: Self.defaultKubeletMaxBytes),
+
+        transform: ByteSize.parseFlag)
     public var kubeletMaxBytes = Self.defaultKubeletMaxBytes
     static let defaultKubeletMaxBytes = ByteSize(bytes: 64 << 20)
 
@@ -52,11 +70,23 @@ public struct SourceOptions: ParsableArguments, Sendable {
         nodeNameFlag ?? environment["NODE_NAME"] ?? ""
     }
 
-    @Option(name: .customLong("divergence.min-age"), help: .text("A divergence counts once it has lasted this long.", default: Self.defaultDivergenceMinAge), transform: PrometheusDuration.parseFlag)
+    @Option(
+
+        name: .customLong("divergence.min-age"),
+
+        help: .text("A divergence counts once it has lasted this long.", default: Self.defaultDivergenceMinAge),
+
+        transform: PrometheusDuration.parseFlag)
     public var divergenceMinAge = Self.defaultDivergenceMinAge
     static let defaultDivergenceMinAge = PrometheusDuration(seconds: 15)
 
-    @Option(name: .customLong("terminating.stuck-after"), help: .text("A terminating pod this far past its deadline is stuck.", default: Self.defaultStuckAfter), transform: PrometheusDuration.parseFlag)
+    @Option(
+
+        name: .customLong("terminating.stuck-after"),
+
+        help: .text("A terminating pod this far past its deadline is stuck.", default: Self.defaultStuckAfter),
+
+        transform: PrometheusDuration.parseFlag)
     public var stuckAfter = Self.defaultStuckAfter
     static let defaultStuckAfter = PrometheusDuration(seconds: 60)
 
@@ -102,7 +132,9 @@ public struct ServeOptions: ParsableArguments, Sendable {
 /// How often the exporter reads its sources (explain reads them once).
 public struct CollectorOptions: ParsableArguments, Sendable {
     @Option(
-        name: .customLong("collector.interval"), help: .text("How often the three views are read (scrapes serve the latest).", default: Self.defaultInterval), transform: PrometheusDuration.parseFlag)
+        name: .customLong("collector.interval"),
+        help: .text("How often the three views are read (scrapes serve the latest).", default: Self.defaultInterval),
+        transform: PrometheusDuration.parseFlag)
     public var interval = Self.defaultInterval
     static let defaultInterval = PrometheusDuration(seconds: 5)
 
