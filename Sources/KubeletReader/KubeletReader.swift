@@ -51,7 +51,7 @@ public final class KubeletReader: Sendable {
     /// The URL's scheme (https or http), once it is known to name a host. Read by hand: Foundation's
     /// URL parsing runs host names through ICU's IDNA tables, which kept megabytes of ICU's data
     /// resident for a check made once.
-    static func checkedScheme(of url: String) throws(KubeletReaderError) -> String {
+    public static func checkedScheme(of url: String) throws(KubeletReaderError) -> String {
         guard let separator = url.range(of: "://"), !url.contains(where: \.isWhitespace) else {
             throw .invalidURL(url: url, reason: "not a URL")
         }
@@ -61,8 +61,20 @@ public final class KubeletReader: Sendable {
         }
         let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let hostAndPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
-        let host = hostAndPort.hasPrefix("[") ? hostAndPort.prefix { $0 != "]" }.dropFirst() : hostAndPort.prefix { $0 != ":" }
+        let host: Substring
+        let afterHost: Substring
+        if hostAndPort.hasPrefix("[") {
+            // An IPv6 literal: up to its closing bracket, which must be there.
+            guard let close = hostAndPort.firstIndex(of: "]") else { throw .invalidURL(url: url, reason: "no host") }
+            host = hostAndPort[hostAndPort.index(after: hostAndPort.startIndex)..<close]
+            afterHost = hostAndPort[hostAndPort.index(after: close)...]
+        } else {
+            host = hostAndPort.prefix { $0 != ":" }
+            afterHost = hostAndPort[host.endIndex...]
+        }
         guard !host.isEmpty else { throw .invalidURL(url: url, reason: "no host") }
+        guard afterHost.isEmpty || (afterHost.first == ":" && afterHost.dropFirst().allSatisfy(\.isASCII) && afterHost.dropFirst().allSatisfy(\.isNumber))
+        else { throw .invalidURL(url: url, reason: "the port must be a number") }
         return scheme
     }
 

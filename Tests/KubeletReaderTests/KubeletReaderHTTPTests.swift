@@ -355,7 +355,8 @@ struct KubeletReaderHTTPTests {
         "unusable URLs are refused at construction",
         arguments: [
             "ftp://127.0.0.1:10250", "https://", "127.0.0.1:10250", "not a url at all", "http://:10255", "https:///pods",
-            "https://token@:10250", "https://[]:10250", "https://node name:10250",
+            "https://token@:10250", "https://[]:10250", "https://node name:10250", "https://[::1:10250", "http://node:port",
+            "https://[::1]x",
         ])
     func invalidURL(url: String) async throws {
         let reader: KubeletReader
