@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KubeletReader
 
 /// Where and how the three sources are read. Shared by the exporter and `explain`.
 public struct SourceOptions: ParsableArguments, Sendable {
@@ -95,7 +96,9 @@ public struct SourceOptions: ParsableArguments, Sendable {
     public func validate() throws {
         guard runtimeTimeout.seconds > 0 else { throw ValidationError("--runtime.timeout must be greater than 0") }
         guard kubeletTimeout.seconds > 0 else { throw ValidationError("--kubelet.timeout must be greater than 0") }
-        guard kubeletURL.hasPrefix("https://") || kubeletURL.hasPrefix("http://"), URL(string: kubeletURL)?.host != nil
+        // The reader's own check (not Foundation's URL: that loads ICU's IDNA tables to find the host).
+        guard kubeletURL.hasPrefix("https://") || kubeletURL.hasPrefix("http://"),
+            (try? KubeletReader.checkedScheme(of: kubeletURL)) != nil
         else { throw ValidationError("--kubelet.url must be an http:// or https:// URL, got \"\(kubeletURL)\"") }
         guard runtimeEndpoint.hasPrefix("unix://") || runtimeEndpoint.hasPrefix("/") else {
             throw ValidationError("--runtime.endpoint must be unix:///path/to/socket, got \"\(runtimeEndpoint)\"")

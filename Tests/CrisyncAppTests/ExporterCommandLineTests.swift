@@ -30,6 +30,7 @@ struct ExporterCommandLineTests {
         ("--web.max-requests", "-1"), ("--log.level", "verbose"), ("--log.format", "xml"), ("--collector.interval", "5"),
         ("--collector.interval", "10ms"), ("--runtime.timeout", "0s"), ("--runtime.timeout", "soon"),
         ("--runtime.endpoint", "tcp://127.0.0.1:1"), ("--kubelet.url", "ftp://127.0.0.1"), ("--kubelet.url", "127.0.0.1:10250"),
+        ("--kubelet.url", "http://[::1:10250"), ("--kubelet.url", "http://:10255"),
     ])
     func badFlagValueExitsTwoWithOneLineNamingTheFlag(flag: String, value: String) async throws {
         let binary = try ExplainProcessRunner.exporterBinary()
