@@ -119,7 +119,7 @@ for line in open(link_map):
         continue
     address, size, rest = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
     if not rest.startswith(" "):
-        in_text = rest.strip() in (".text", ".text.hot")
+        in_text = rest.strip() == ".text"  # the profiling link has no .text.hot (checked above)
     elif in_text and not rest.startswith(" " * 16) and ":(" in rest and size > 0:
         sections.append((address, address + size, rest.strip()))
 sections.sort()

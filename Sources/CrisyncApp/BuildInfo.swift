@@ -1,7 +1,7 @@
 import CBuildRevision
 
-/// What this binary is. `revision` is the commit it was built from (Package.swift: git's, or
-/// $CRISYNC_REVISION for a build without .git), "unknown" when neither was there.
+/// What this binary is. `revision` is the commit it was built from, as the build was given it in
+/// $CRISYNC_REVISION (Package.swift, scripts/revision.sh), "unknown" when it was not.
 public enum BuildInfo {
     public static let version = "0.1.0"
     public static let revision = String(cString: crisync_build_revision())
